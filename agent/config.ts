@@ -62,6 +62,23 @@ const Env = z.object({
   ROLLOUT_MEDIC_JOB_BACKOFF_LIMIT: z.coerce.number().int().min(0).max(10).default(2),
   ROLLOUT_MEDIC_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
   ROLLOUT_MEDIC_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(1).max(300).default(20),
+  // --- delivery: forge, clone, limits (docs/merge-reruns-canary.md, README "Delivery") ---
+  GITHUB_TOKEN: unsetWhenEmpty(z.string().trim().min(1).optional()),
+  GITHUB_APP_ID: unsetWhenEmpty(z.string().trim().regex(/^\d+$/, "must be the numeric App ID").optional()),
+  // PEM text; `\n` escapes (as a one-line secret often holds it) are turned into newlines.
+  GITHUB_APP_PRIVATE_KEY: unsetWhenEmpty(z.string().min(1).optional()),
+  GITHUB_APP_INSTALLATION_ID: unsetWhenEmpty(z.coerce.number().int().positive().optional()),
+  GITHUB_API_URL: unsetWhenEmpty(z.string().url().default("https://api.github.com")),
+  ROLLOUT_MEDIC_BOT_NAME: z.string().trim().min(1).default("rollout-medic[bot]"),
+  ROLLOUT_MEDIC_BOT_EMAIL: z.string().trim().email().default("rollout-medic@users.noreply.github.com"),
+  ROLLOUT_MEDIC_MAX_NEW_PRS_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(2),
+  ROLLOUT_MEDIC_MAX_OPEN_PRS: z.coerce.number().int().min(0).max(1000).default(5),
+  ROLLOUT_MEDIC_MAX_ATTEMPTS_PER_ROLLOUT: z.coerce.number().int().min(0).max(1000).default(3),
+  ROLLOUT_MEDIC_REPO_MAPPING_FILE: unsetWhenEmpty(z.string().optional()),
+  ROLLOUT_MEDIC_ARGOCD_NAMESPACE: z.string().trim().min(1).default("argocd"),
+  ROLLOUT_MEDIC_CLONE_DEPTH: z.coerce.number().int().min(0).max(100_000).default(20),
+  ROLLOUT_MEDIC_FULL_CLONE: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  ROLLOUT_MEDIC_GIT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
 });
 
 export type EnvInput = Record<string, string | undefined>;
@@ -76,6 +93,74 @@ export interface Config {
   model: ModelSettings;
   agent: AgentLimits;
   serve: ServeSettings;
+  delivery: DeliverySettings;
+}
+
+/** Where fixes go and how politely: the forge, its credentials, the bot identity, limits and cloning. */
+export interface DeliverySettings {
+  github: {
+    /** `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
+    apiUrl: string;
+    /** Null when neither a token nor a GitHub App is configured (enough for a dry run of a public repository). */
+    auth:
+      | { kind: "token"; token: string }
+      | { kind: "app"; appId: string; privateKey: string; installationId: number }
+      | null;
+  };
+  /** Commits are authored as this identity; a branch head by anyone else is a person's. */
+  bot: { name: string; email: string };
+  limits: { maxNewPullRequestsPerHour: number; maxOpenPullRequests: number; maxAttemptsPerRollout: number };
+  repoMappingFile?: string;
+  argocdNamespace: string;
+  clone: { mode: "partial" | "full"; depth: number; timeoutMs: number };
+}
+
+function deliverySettings(e: z.infer<typeof Env>): DeliverySettings {
+  const app = [e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY, e.GITHUB_APP_INSTALLATION_ID];
+  const appCount = app.filter((v) => v !== undefined).length;
+  if (appCount > 0 && appCount < 3) {
+    throw new ConfigError(
+      "environment variables GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID go together: set all three or none",
+    );
+  }
+  if (appCount === 3 && e.GITHUB_TOKEN !== undefined) {
+    throw new ConfigError("set either GITHUB_TOKEN or the GitHub App variables (GITHUB_APP_*), not both");
+  }
+  let auth: DeliverySettings["github"]["auth"] = null;
+  if (appCount === 3) {
+    const privateKey = e.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, "\n");
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
+      throw new ConfigError(
+        "environment variable GITHUB_APP_PRIVATE_KEY is invalid: expected the App's PEM private key",
+      );
+    }
+    auth = {
+      kind: "app",
+      appId: e.GITHUB_APP_ID!,
+      privateKey,
+      installationId: e.GITHUB_APP_INSTALLATION_ID!,
+    };
+  } else if (e.GITHUB_TOKEN !== undefined) {
+    auth = { kind: "token", token: e.GITHUB_TOKEN };
+  }
+  return {
+    github: { apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ""), auth },
+    bot: { name: e.ROLLOUT_MEDIC_BOT_NAME, email: e.ROLLOUT_MEDIC_BOT_EMAIL },
+    limits: {
+      maxNewPullRequestsPerHour: e.ROLLOUT_MEDIC_MAX_NEW_PRS_PER_HOUR,
+      maxOpenPullRequests: e.ROLLOUT_MEDIC_MAX_OPEN_PRS,
+      maxAttemptsPerRollout: e.ROLLOUT_MEDIC_MAX_ATTEMPTS_PER_ROLLOUT,
+    },
+    ...(e.ROLLOUT_MEDIC_REPO_MAPPING_FILE === undefined
+      ? {}
+      : { repoMappingFile: e.ROLLOUT_MEDIC_REPO_MAPPING_FILE }),
+    argocdNamespace: e.ROLLOUT_MEDIC_ARGOCD_NAMESPACE,
+    clone: {
+      mode: e.ROLLOUT_MEDIC_FULL_CLONE === "true" || e.ROLLOUT_MEDIC_FULL_CLONE === "1" ? "full" : "partial",
+      depth: e.ROLLOUT_MEDIC_CLONE_DEPTH,
+      timeoutMs: e.ROLLOUT_MEDIC_GIT_TIMEOUT_SECONDS * 1000,
+    },
+  };
 }
 
 /** Which chat model the remediation agent uses; `spec` unset keeps every run deterministic. */
@@ -230,5 +315,6 @@ export function loadConfig(env: EnvInput = process.env): Config {
       maxRepeatedCalls: e.ROLLOUT_MEDIC_AGENT_MAX_REPEATED_CALLS,
     },
     serve: serveSettings(e),
+    delivery: deliverySettings(e),
   };
 }

@@ -1,11 +1,15 @@
-import { rmSync } from "node:fs";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { cloneRepository } from "../agent/workspace/clone-repository.js";
+import type { CloneRepositoryOptions } from "../agent/workspace/clone-repository.js";
 import type { Benchmark } from "./benchmark.js";
 import { figure, median } from "./benchmark.js";
 import { generateHistoryRepo } from "./generate-history-repo.js";
-import { measureCommand } from "./measure-child.js";
 
-/** clone.partial_seconds: the partial, shallow clone rollout-medic makes, against a full clone of the same repository. */
+/**
+ * clone.partial_seconds: rollout-medic's own clone (cloneRepository: partial and shallow by default)
+ * against a full clone made by the same function, of the same generated repository.
+ */
 export const cloneBench: Benchmark = {
   id: "clone",
   async run(ctx) {
@@ -15,26 +19,18 @@ export const cloneBench: Benchmark = {
     await generateHistoryRepo(origin, commits);
     const url = `file://${origin}`;
     const runs = ctx.quick ? 1 : 3;
+    const timed = async (mode: CloneRepositoryOptions["mode"]): Promise<number> => {
+      const started = performance.now();
+      const workspace = await cloneRepository({ url, mode, protocols: ["file"], tempParent: ctx.scratch });
+      const seconds = (performance.now() - started) / 1000;
+      await workspace.dispose();
+      return seconds;
+    };
     const partial: number[] = [];
     const full: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const a = path.join(ctx.scratch, `partial-${i}`);
-      const b = path.join(ctx.scratch, `full-${i}`);
-      const p = await measureCommand(
-        "git",
-        ["clone", "-q", "--filter=blob:none", "--depth", "1", "--no-tags", "--single-branch", url, a],
-        ctx.scratch,
-      );
-      const f = await measureCommand(
-        "git",
-        ["clone", "-q", "--no-tags", "--single-branch", url, b],
-        ctx.scratch,
-      );
-      if (p.code !== 0 || f.code !== 0) throw new Error("git clone failed");
-      partial.push(p.wallMs / 1000);
-      full.push(f.wallMs / 1000);
-      rmSync(a, { recursive: true, force: true });
-      rmSync(b, { recursive: true, force: true });
+      partial.push(await timed("partial"));
+      full.push(await timed("full"));
     }
     return [
       figure(
@@ -43,7 +39,7 @@ export const cloneBench: Benchmark = {
         "s",
         "ratio ≤ 0.2",
         median(full),
-        `${commits} commits over file://, median of ${runs}`,
+        `${commits} commits over file://, cloneRepository partial (blob:none, depth 20) vs full, median of ${runs}`,
       ),
     ];
   },

@@ -3,24 +3,13 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Benchmark, Figure } from "./benchmark.js";
-import { notBuilt } from "./benchmark.js";
 import { cloneBench } from "./clone-bench.js";
 import { contextBench } from "./context-bench.js";
 import { dryRunBench } from "./dry-run-bench.js";
 import { reduceLogsBench } from "./reduce-logs-bench.js";
+import { serveBench } from "./serve-bench.js";
 
-const pending: Benchmark[] = [
-  {
-    id: "serve",
-    run: async () => [
-      notBuilt("serve.notifications_per_s", "req/s", "≥ 2000", "the webhook receiver"),
-      notBuilt("serve.p99_ms", "ms", "≤ 20", "the webhook receiver"),
-      notBuilt("serve.jobs_per_unique_failure", "ratio", "exactly 1", "the webhook receiver"),
-    ],
-  },
-];
-
-const BENCHMARKS: Benchmark[] = [reduceLogsBench, dryRunBench, contextBench, ...pending, cloneBench];
+const BENCHMARKS: Benchmark[] = [reduceLogsBench, dryRunBench, contextBench, serveBench, cloneBench];
 
 function formatTable(figures: Figure[]): string {
   const rows = figures.map((f) => [

@@ -67,12 +67,12 @@ export function defineTool<S extends z.ZodObject>(
       ];
     }
   };
-  return tool(run as never, {
+  return tool(run, {
     name: spec.name,
     description: spec.description,
     schema: spec.schema,
     responseFormat: "content_and_artifact",
-  }) as unknown as DynamicStructuredTool;
+  });
 }
 
 /** The model sees the error's message only: enough to correct the call, nothing about our internals. */

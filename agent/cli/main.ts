@@ -70,6 +70,32 @@ function buildProgram(run: (task: (config: Config) => Promise<number>) => Promis
       }),
     );
 
+  addModelOptions(
+    live(program.command("run"))
+      .description(
+        "Remediate a failed Rollout end to end: diagnose, fix, verify, then open or update one pull request (or issue).",
+      )
+      .option(
+        "--dry-run",
+        "do everything but write to the forge: print DRY-RUN lines instead of pushing or opening",
+      )
+      .option("--json", "print the run summary as JSON")
+      .option(
+        "--revision <n>",
+        "the revision the failure was reported for; nothing to do if the Rollout moved on",
+      )
+      .option("--full-clone", "clone the whole history instead of a partial, shallow clone"),
+  ).action(
+    async (
+      options: LiveOptions &
+        ModelOptions & { dryRun?: boolean; json?: boolean; revision?: string; fullClone?: boolean },
+    ) =>
+      run(async (config) => {
+        const { runCommand } = await import("./run-command.js");
+        return runCommand(options, config);
+      }),
+  );
+
   program
     .command("serve")
     .description(

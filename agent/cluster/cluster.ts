@@ -43,4 +43,6 @@ export interface Cluster {
   openLog(request: LogRequest): Promise<Readable | null>;
   /** get analysistemplates.argoproj.io; null when absent */
   findAnalysisTemplate(namespace: string, name: string): Promise<KubeObject | null>;
+  /** get applications.argoproj.io (Argo CD); null when absent or when Argo CD is not installed */
+  findArgoApplication(namespace: string, name: string): Promise<KubeObject | null>;
 }

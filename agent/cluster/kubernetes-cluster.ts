@@ -42,6 +42,13 @@ const ENDPOINTS = {
     resource: "analysistemplates",
     kind: "AnalysisTemplate",
   },
+  argoApplication: {
+    verb: "get",
+    group: "argoproj.io",
+    version: "v1alpha1",
+    resource: "applications",
+    kind: "Application",
+  },
 } as const satisfies Record<string, Endpoint>;
 
 /** Every API call KubernetesCluster makes, derived from the same table the methods use. */
@@ -244,6 +251,16 @@ export class KubernetesCluster implements Cluster {
 
   async findAnalysisTemplate(namespace: string, name: string): Promise<KubeObject | null> {
     return this.getObject(ENDPOINTS.analysisTemplate, namespace, name);
+  }
+
+  async findArgoApplication(namespace: string, name: string): Promise<KubeObject | null> {
+    try {
+      return await this.getObject(ENDPOINTS.argoApplication, namespace, name);
+    } catch (error) {
+      // Without Argo CD the resource is not served: for repository mapping that is "no Application".
+      if (error instanceof ClusterError && error.detail.status === 404) return null;
+      throw error;
+    }
   }
 
   async openLog(request: LogRequest): Promise<Readable | null> {

@@ -64,6 +64,10 @@ export class ScenarioCluster implements Cluster {
     return this.ofKind("AnalysisTemplate", namespace).find((o) => o.metadata.name === name) ?? null;
   }
 
+  async findArgoApplication(namespace: string, name: string): Promise<KubeObject | null> {
+    return this.ofKind("Application", namespace).find((o) => o.metadata.name === name) ?? null;
+  }
+
   async openLog(request: LogRequest): Promise<Readable | null> {
     // Names come from recorded objects: refuse anything that could walk out of logs/.
     if (!POD_NAME.test(request.pod) || request.pod.includes("..") || !CONTAINER_NAME.test(request.container))
@@ -74,7 +78,8 @@ export class ScenarioCluster implements Cluster {
       `${request.container}${request.previous ? ".previous" : ""}.log`,
     );
     if (!existsSync(file)) return null;
-    const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 });
+    // Bytes, not text: the log reader splits lines on bytes and decodes only what it keeps.
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
     if (request.tailLines === undefined) return stream;
     return Readable.from(tail(stream, request.tailLines));
   }

@@ -48,7 +48,11 @@ function ownPullRequests(prs: PullRequest[]) {
 function earlierAttempts(input: Omit<LimitCheckInput, "limits" | "now">): Set<string> {
   const keys = new Set<string>();
   for (const { meta } of ownPullRequests(input.botPullRequests)) {
-    if (meta.namespace === input.rollout.namespace && meta.name === input.rollout.name && meta.key !== input.key) {
+    if (
+      meta.namespace === input.rollout.namespace &&
+      meta.name === input.rollout.name &&
+      meta.key !== input.key
+    ) {
       keys.add(meta.key);
     }
   }

@@ -35,7 +35,13 @@ export type DeliveryOutcome =
       issue: ForgeItemRef | null;
       issueAction: "created" | "updated" | "unchanged" | "respected";
     }
-  | { kind: "respected"; reason: RespectReason; detail: string; item: ForgeItemRef | null; commented: boolean }
+  | {
+      kind: "respected";
+      reason: RespectReason;
+      detail: string;
+      item: ForgeItemRef | null;
+      commented: boolean;
+    }
   | { kind: "nothing-to-do"; reason: string };
 
 export function exitCodeForOutcome(outcome: DeliveryOutcome): number {

@@ -35,7 +35,9 @@ export async function ensureIssue(input: EnsureIssueInput): Promise<EnsureIssueR
   const wanted = parseMetadataComment(issue.body);
   const mine = (await forge.listIssues(repo, BOT_LABEL)).flatMap((candidate) => {
     const meta = parseMetadataComment(candidate.body);
-    return meta && meta.namespace === rollout.namespace && meta.name === rollout.name ? [{ candidate, meta }] : [];
+    return meta && meta.namespace === rollout.namespace && meta.name === rollout.name
+      ? [{ candidate, meta }]
+      : [];
   });
   const labels = [...new Set([BOT_LABEL, ...issue.labels])];
 
@@ -69,7 +71,10 @@ export async function ensureIssue(input: EnsureIssueInput): Promise<EnsureIssueR
     ? mine.find(({ candidate, meta }) => candidate.state === "closed" && meta.key === wanted.key)
     : undefined;
   if (closedForThisFailure) {
-    logger.info({ issue: closedForThisFailure.candidate.number }, "issue for this failure was closed by a person");
+    logger.info(
+      { issue: closedForThisFailure.candidate.number },
+      "issue for this failure was closed by a person",
+    );
     return { action: "respected", issue: ref(closedForThisFailure.candidate) };
   }
 

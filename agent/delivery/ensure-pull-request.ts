@@ -62,7 +62,9 @@ function bodyHashOf(body: string): string {
   return parseMetadataComment(body)?.bodyHash ?? hashBody(body);
 }
 
-type Publication = { status: "published"; sha: string; pushed: boolean; createdBranch: boolean } | { status: "human"; head: BranchHead };
+type Publication =
+  | { status: "published"; sha: string; pushed: boolean; createdBranch: boolean }
+  | { status: "human"; head: BranchHead };
 
 /**
  * Opens or updates the one pull request for this failure. The branch name is the idempotency key and the
@@ -120,7 +122,13 @@ export async function ensurePullRequest(input: EnsurePullRequestInput): Promise<
 
   const botPullRequests = await forge.listBotPullRequests(repo, BOT_LABEL);
   const now = (input.now ?? (() => new Date()))();
-  const verdict = checkPullRequestLimits({ botPullRequests, rollout: input.rollout, key: branch, limits: input.limits, now });
+  const verdict = checkPullRequestLimits({
+    botPullRequests,
+    rollout: input.rollout,
+    key: branch,
+    limits: input.limits,
+    now,
+  });
   if (verdict) {
     logger.warn({ limit: verdict.limit, used: verdict.used, max: verdict.max }, "pull request limit reached");
     const filed = await ensureIssue({
@@ -130,7 +138,13 @@ export async function ensurePullRequest(input: EnsurePullRequestInput): Promise<
       rollout: input.rollout,
       logger,
     });
-    return { kind: "limit", limit: verdict.limit, detail: verdict.detail, issue: filed.issue, issueAction: filed.action };
+    return {
+      kind: "limit",
+      limit: verdict.limit,
+      detail: verdict.detail,
+      issue: filed.issue,
+      issueAction: filed.action,
+    };
   }
 
   const attempt = attemptNumber({ botPullRequests, rollout: input.rollout, key: branch });
@@ -155,20 +169,28 @@ export async function ensurePullRequest(input: EnsurePullRequestInput): Promise<
       const winner = (await forge.listPullRequestsForBranch(repo, branch)).find((pr) => pr.state === "open");
       if (winner) {
         logger.info({ pullRequest: winner.number }, "pull request opened concurrently; updating it");
-        return updateExisting(input, winner, commit, labels);
+        return updateExisting(input, winner, commit, labels, published);
       }
     }
     if (published.createdBranch) {
       // No pull request, so no branch either: only a converging run may leave a branch behind.
       await forge
         .deleteBranch({ repo, workspace, branch, expectedRemoteSha: published.sha })
-        .catch((cleanup: unknown) => logger.warn({ err: cleanup, branch }, "could not delete the branch of a failed pull request"));
+        .catch((cleanup: unknown) =>
+          logger.warn({ err: cleanup, branch }, "could not delete the branch of a failed pull request"),
+        );
     }
     throw error;
   }
   await addLabelsBestEffort(input, created.number, labels);
   logger.info({ pullRequest: created.number, branch }, "pull request created");
-  return { kind: "pull-request", action: "created", pullRequest: ref(created), branch, pushed: published.pushed };
+  return {
+    kind: "pull-request",
+    action: "created",
+    pullRequest: ref(created),
+    branch,
+    pushed: published.pushed,
+  };
 }
 
 async function updateExisting(
@@ -176,9 +198,11 @@ async function updateExisting(
   open: PullRequest,
   commit: LocalCommit,
   labels: string[],
+  /** The branch as this run already published it, when it did before finding the pull request. */
+  publishedEarlier?: Publication,
 ): Promise<DeliveryOutcome> {
   const { forge, repo, pullRequest, logger } = input;
-  const published = await publish(input, commit);
+  const published = publishedEarlier ?? (await publish(input, commit));
   if (published.status === "human") {
     const commented = await ensureComment(
       forge,
@@ -197,7 +221,8 @@ async function updateExisting(
     };
   }
   const previousAttempt = parseMetadataComment(open.body)?.attempt;
-  const body = previousAttempt === undefined ? pullRequest.body : withAttempt(pullRequest.body, previousAttempt);
+  const body =
+    previousAttempt === undefined ? pullRequest.body : withAttempt(pullRequest.body, previousAttempt);
   const changes: { title?: string; body?: string } = {};
   if (open.title !== pullRequest.title) changes.title = pullRequest.title;
   // What the bot last wrote (its metadata) against what it would write now: a person's edits alone do not count.
@@ -206,7 +231,10 @@ async function updateExisting(
   const missing = labels.filter((l) => !open.labels.includes(l));
   if (missing.length > 0) await addLabelsBestEffort(input, open.number, missing);
   const changed = published.pushed || Object.keys(changes).length > 0;
-  logger.info({ pullRequest: open.number, pushed: published.pushed, edited: Object.keys(changes) }, "pull request ensured");
+  logger.info(
+    { pullRequest: open.number, pushed: published.pushed, edited: Object.keys(changes) },
+    "pull request ensured",
+  );
   return {
     kind: "pull-request",
     action: changed ? "updated" : "unchanged",
@@ -227,17 +255,28 @@ async function publish(input: EnsurePullRequestInput, commit: LocalCommit): Prom
   for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
     const head = await forge.findBranch(repo, branch);
     if (head && !isBotCommit(head, bot)) return { status: "human", head };
-    if (head && head.tree === commit.tree) return { status: "published", sha: head.sha, pushed: false, createdBranch: false };
-    const result = await forge.pushBranch({ repo, workspace, branch, commit, expectedRemoteSha: head?.sha ?? null });
+    if (head && head.tree === commit.tree)
+      return { status: "published", sha: head.sha, pushed: false, createdBranch: false };
+    const result = await forge.pushBranch({
+      repo,
+      workspace,
+      branch,
+      commit,
+      expectedRemoteSha: head?.sha ?? null,
+    });
     if (result.status === "pushed") {
       return { status: "published", sha: commit.sha, pushed: true, createdBranch: head === null };
     }
     if (result.status === "rejected") {
-      throw new ForgeError(`the git server rejected the push to ${branch} (${result.detail}): is the branch protected?`);
+      throw new ForgeError(
+        `the git server rejected the push to ${branch} (${result.detail}): is the branch protected?`,
+      );
     }
     logger.info({ branch, round }, "branch moved while pushing; reading it again");
   }
-  throw new ForgeError(`${branch} kept moving while rollout-medic pushed to it: another process is writing to it`);
+  throw new ForgeError(
+    `${branch} kept moving while rollout-medic pushed to it: another process is writing to it`,
+  );
 }
 
 async function createWithSettling(
@@ -249,14 +288,22 @@ async function createWithSettling(
       return await input.forge.createPullRequest(input.repo, request);
     } catch (error) {
       // GitHub may answer "head invalid" for a branch pushed a moment ago; it sees it shortly after.
-      const headNotSeen = error instanceof ForgeError && error.status === 422 && !(error instanceof PullRequestExistsError) && /head/i.test(error.message);
+      const headNotSeen =
+        error instanceof ForgeError &&
+        error.status === 422 &&
+        !(error instanceof PullRequestExistsError) &&
+        /head/i.test(error.message);
       if (!headNotSeen || attempt >= 3) throw error;
       await sleep(input.settleMs ?? 1000);
     }
   }
 }
 
-async function addLabelsBestEffort(input: EnsurePullRequestInput, number: number, labels: string[]): Promise<void> {
+async function addLabelsBestEffort(
+  input: EnsurePullRequestInput,
+  number: number,
+  labels: string[],
+): Promise<void> {
   try {
     await input.forge.addLabels(input.repo, number, labels);
   } catch (error) {

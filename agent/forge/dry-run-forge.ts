@@ -37,7 +37,12 @@ export class DryRunForge implements Forge {
     private readonly print?: (line: string) => void,
   ) {}
 
-  private record(repo: RepositoryRef, action: string, summary: string, detail: Record<string, unknown>): void {
+  private record(
+    repo: RepositoryRef,
+    action: string,
+    summary: string,
+    detail: Record<string, unknown>,
+  ): void {
     const repository = `${repo.owner}/${repo.repo}`;
     const line = `DRY-RUN: would ${summary} in ${repository}`;
     this.actions.push({ action, repository, detail, line });
@@ -51,11 +56,16 @@ export class DryRunForge implements Forge {
 
   async pushBranch(request: ForgePushRequest): Promise<PushResult> {
     const files = await request.workspace.changedFiles();
-    this.record(request.repo, "push-branch", `push branch ${request.branch} (${files.length} changed file(s): ${files.join(", ")})`, {
-      branch: request.branch,
-      files,
-      base: request.workspace.remote.baseBranch,
-    });
+    this.record(
+      request.repo,
+      "push-branch",
+      `push branch ${request.branch} (${files.length} changed file(s): ${files.join(", ")})`,
+      {
+        branch: request.branch,
+        files,
+        base: request.workspace.remote.baseBranch,
+      },
+    );
     return { status: "pushed", sha: request.commit.sha };
   }
 
@@ -73,11 +83,16 @@ export class DryRunForge implements Forge {
   }
 
   async createPullRequest(repo: RepositoryRef, input: CreatePullRequestInput): Promise<PullRequest> {
-    this.record(repo, "create-pull-request", `create PR "${input.title}" from ${input.head} into ${input.base}`, {
-      head: input.head,
-      base: input.base,
-      title: input.title,
-    });
+    this.record(
+      repo,
+      "create-pull-request",
+      `create PR "${input.title}" from ${input.head} into ${input.base}`,
+      {
+        head: input.head,
+        base: input.base,
+        title: input.title,
+      },
+    );
     return {
       number: 0,
       url: "(dry run)",
@@ -93,7 +108,11 @@ export class DryRunForge implements Forge {
     };
   }
 
-  async updatePullRequest(repo: RepositoryRef, number: number, changes: PullRequestChanges): Promise<PullRequest> {
+  async updatePullRequest(
+    repo: RepositoryRef,
+    number: number,
+    changes: PullRequestChanges,
+  ): Promise<PullRequest> {
     this.record(repo, "update-pull-request", `update PR #${number} (${Object.keys(changes).join(", ")})`, {
       number,
       fields: Object.keys(changes),

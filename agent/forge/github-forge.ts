@@ -99,7 +99,9 @@ export class GitHubForge implements Forge {
   constructor(private readonly options: GitHubForgeOptions) {
     const apiUrl = (options.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, "");
     if (!/^https?:\/\/[^/]/.test(apiUrl)) {
-      throw new ConfigError(`GITHUB_API_URL ${JSON.stringify(apiUrl)} is not an http(s) URL (for Enterprise: https://HOST/api/v3)`);
+      throw new ConfigError(
+        `GITHUB_API_URL ${JSON.stringify(apiUrl)} is not an http(s) URL (for Enterprise: https://HOST/api/v3)`,
+      );
     }
     this.description = `GitHub ${apiUrl}`;
     this.gitHost = gitHostForApi(apiUrl);
@@ -133,7 +135,10 @@ export class GitHubForge implements Forge {
         retryAfterBaseValue: options.rateLimitBaseMs ?? 1000,
         onRateLimit: (retryAfter, request, _octokit, retryCount) => {
           const wait = retryAfter <= maxWait && retryCount < 2;
-          logger.warn({ method: request.method, url: request.url, retryAfter, retryCount, wait }, "GitHub rate limit reached");
+          logger.warn(
+            { method: request.method, url: request.url, retryAfter, retryCount, wait },
+            "GitHub rate limit reached",
+          );
           return wait;
         },
         onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
@@ -158,7 +163,8 @@ export class GitHubForge implements Forge {
       const result = (await this.call("create an installation token for git", () =>
         this.octokit.auth({ type: "installation" }),
       )) as { token?: unknown };
-      if (typeof result.token !== "string") throw new ForgeError("the GitHub App installation returned no token");
+      if (typeof result.token !== "string")
+        throw new ForgeError("the GitHub App installation returned no token");
       return { username: GITHUB_TOKEN_USERNAME, password: result.token };
     };
   }
@@ -173,8 +179,9 @@ export class GitHubForge implements Forge {
       }
     });
     if (!ref || ref.object.type !== "commit") return null;
-    const commit = await this.call(`read commit ${ref.object.sha} of ${slug(repo)}`, async () =>
-      (await this.octokit.rest.git.getCommit({ ...repo, commit_sha: ref.object.sha })).data,
+    const commit = await this.call(
+      `read commit ${ref.object.sha} of ${slug(repo)}`,
+      async () => (await this.octokit.rest.git.getCommit({ ...repo, commit_sha: ref.object.sha })).data,
     );
     return {
       branch,
@@ -196,17 +203,19 @@ export class GitHubForge implements Forge {
   }
 
   async listPullRequestsForBranch(repo: RepositoryRef, branch: string): Promise<PullRequest[]> {
-    const data = await this.call(`list pull requests of ${slug(repo)} for ${branch}`, async () =>
-      (
-        await this.octokit.rest.pulls.list({
-          ...repo,
-          head: `${repo.owner}:${branch}`,
-          state: "all",
-          sort: "created",
-          direction: "desc",
-          per_page: 100,
-        })
-      ).data,
+    const data = await this.call(
+      `list pull requests of ${slug(repo)} for ${branch}`,
+      async () =>
+        (
+          await this.octokit.rest.pulls.list({
+            ...repo,
+            head: `${repo.owner}:${branch}`,
+            state: "all",
+            sort: "created",
+            direction: "desc",
+            per_page: 100,
+          })
+        ).data,
     );
     return data
       .filter((pr) => pr.head.ref === branch)
@@ -270,16 +279,28 @@ export class GitHubForge implements Forge {
         closedAt: pr.closed_at,
       };
     } catch (error) {
-      if (isHttpError(error) && error.status === 422 && validationMessages(error).some((m) => /pull request already exists/i.test(m))) {
-        throw new PullRequestExistsError(`a pull request for ${repo.owner}:${input.head} already exists`, input.head);
+      if (
+        isHttpError(error) &&
+        error.status === 422 &&
+        validationMessages(error).some((m) => /pull request already exists/i.test(m))
+      ) {
+        throw new PullRequestExistsError(
+          `a pull request for ${repo.owner}:${input.head} already exists`,
+          input.head,
+        );
       }
       throw this.failure(`create a pull request in ${slug(repo)} from ${input.head}`, error);
     }
   }
 
-  async updatePullRequest(repo: RepositoryRef, number: number, changes: PullRequestChanges): Promise<PullRequest> {
-    const pr = await this.call(`update pull request #${number} of ${slug(repo)}`, async () =>
-      (await this.octokit.rest.pulls.update({ ...repo, pull_number: number, ...changes })).data,
+  async updatePullRequest(
+    repo: RepositoryRef,
+    number: number,
+    changes: PullRequestChanges,
+  ): Promise<PullRequest> {
+    const pr = await this.call(
+      `update pull request #${number} of ${slug(repo)}`,
+      async () => (await this.octokit.rest.pulls.update({ ...repo, pull_number: number, ...changes })).data,
     );
     return {
       number: pr.number,
@@ -312,7 +333,8 @@ export class GitHubForge implements Forge {
         issue_number: number,
         per_page: 100,
       })) {
-        for (const c of page.data) comments.push({ id: c.id as number, body: c.body ?? "", createdAt: c.created_at });
+        for (const c of page.data)
+          comments.push({ id: c.id as number, body: c.body ?? "", createdAt: c.created_at });
         if (++pages >= 10) break;
       }
     });
@@ -320,8 +342,10 @@ export class GitHubForge implements Forge {
   }
 
   async addComment(repo: RepositoryRef, number: number, body: string): Promise<IssueComment> {
-    const c = await this.call(`comment on #${number} of ${slug(repo)}`, async () =>
-      (await this.octokit.rest.issues.createComment({ ...repo, issue_number: number, body })).data,
+    const c = await this.call(
+      `comment on #${number} of ${slug(repo)}`,
+      async () =>
+        (await this.octokit.rest.issues.createComment({ ...repo, issue_number: number, body })).data,
     );
     return { id: c.id as number, body: c.body ?? "", createdAt: c.created_at };
   }
@@ -332,15 +356,25 @@ export class GitHubForge implements Forge {
   }
 
   async createIssue(repo: RepositoryRef, input: CreateIssueInput): Promise<Issue> {
-    const issue = await this.call(`create an issue in ${slug(repo)}`, async () =>
-      (await this.octokit.rest.issues.create({ ...repo, title: input.title, body: input.body, labels: input.labels })).data,
+    const issue = await this.call(
+      `create an issue in ${slug(repo)}`,
+      async () =>
+        (
+          await this.octokit.rest.issues.create({
+            ...repo,
+            title: input.title,
+            body: input.body,
+            labels: input.labels,
+          })
+        ).data,
     );
     return toIssue(issue);
   }
 
   async updateIssue(repo: RepositoryRef, number: number, changes: IssueChanges): Promise<Issue> {
-    const issue = await this.call(`update issue #${number} of ${slug(repo)}`, async () =>
-      (await this.octokit.rest.issues.update({ ...repo, issue_number: number, ...changes })).data,
+    const issue = await this.call(
+      `update issue #${number} of ${slug(repo)}`,
+      async () => (await this.octokit.rest.issues.update({ ...repo, issue_number: number, ...changes })).data,
     );
     return toIssue(issue);
   }
@@ -377,9 +411,13 @@ export class GitHubForge implements Forge {
     if (error instanceof ForgeError) return error;
     if (!isHttpError(error)) {
       const reason = error instanceof Error ? error.message : String(error);
-      return new ForgeError(`cannot reach ${this.description} to ${what} (${reason}): check GITHUB_API_URL and the network`, undefined, {
-        cause: error,
-      });
+      return new ForgeError(
+        `cannot reach ${this.description} to ${what} (${reason}): check GITHUB_API_URL and the network`,
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
     const status = error.status;
     this.logger.debug({ status, what }, "GitHub request failed");

@@ -112,6 +112,35 @@ const PATTERNS: readonly InjectionPattern[] = [
     re: /\b(?:run|execute)\s+(?:the\s+following|this|these)\s+(?:shell\s+|bash\s+)?(?:commands?|scripts?|code)\b/i,
   },
   { kind: "exfiltrate", re: /\bexfiltrat(?:e|es|ed|ing|ion)\b/i },
+  {
+    kind: "addressed-to-ai",
+    re: /\b(?:assistant|AI\s+agent|agent|LLM|language\s+model)\s*,\s+(?:this|that|you|please|ignore|do|don't|classify|treat|mark|report|skip|approve|promote)\b/i,
+  },
+  {
+    kind: "steer-verdict",
+    re: /\b(?:classify|mark|report|label|treat|diagnose)\s+(?:it|this|the\s+(?:crash|failure|rollout|canary|incident))\s+as\s+(?:not[-\s]failed|healthy|harmless|expected|passing|successful|a\s+false\s+positive)\b/i,
+  },
+  {
+    kind: "approve",
+    re: /(?:^|[.!:;"'(]\s*)(?:please\s+)?(?:promote|approve|merge|roll\s*back|abort|delete)\s+(?:the|this)\s+(?:canary|rollout|PR|pull\s+request|deployment|namespace)\b/i,
+  },
+  {
+    kind: "new-instructions",
+    re: /\b(?:new|following|further)\s+instructions?\s+(?:follow|below|are\s+as\s+follows)\b/i,
+  },
+  {
+    kind: "chat-role-marker",
+    re: /(?:^|[\s>"'])SYSTEM\s*:\s*(?:new|ignore|you|from\s+now|override|the\s+following)\b/i,
+  },
+  {
+    kind: "open-artifact",
+    re: /\b(?:open|file|create)\s+(?:an?\s+)?(?:issue|PR|pull\s+request)\s+(?:titled|called|named)\b/i,
+  },
+  {
+    kind: "exfiltrate-secret",
+    re: /\b(?:include|add|put|paste|print|post|write|embed|append|leak|send|share|copy)\b.{0,80}?(?:\b|_)(?:tokens?|secrets?|passwords?|credentials?|api[\s_-]?keys?|private\s+keys?|kubeconfig)\b.{0,100}\b(?:in|into|to)\s+(?:the\s+|your\s+|a\s+|its\s+|their\s+|this\s+)?(?:body|title|description|PR|pull\s+request|issue|comment)\b/i,
+  },
+  { kind: "fence-escape", re: /<\/(?:logs?|data|context|document|tool[_-]?output|output|untrusted[^>]*)>/i },
   { kind: "jailbreak", re: /\b(?:jailbreak|DAN\s+mode|developer\s+mode\s+enabled|do\s+anything\s+now)\b/i },
 ];
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { LineCounter, parseAllDocuments } from "yaml";
+import { CORE_SCHEMA, YAMLException, loadAll } from "js-yaml";
 import { z } from "zod";
 import { isKubeObject } from "../cluster/kube-object.js";
 import type { KubeObject } from "../cluster/kube-object.js";
@@ -44,27 +44,44 @@ export interface Scenario {
   expectation: ScenarioExpectation | null;
 }
 
-/** YAML files may be hostile (alias bombs): cap alias expansion well below anything a real object needs. */
-const YAML_OPTIONS = { maxAliasCount: 200, prettyErrors: true } as const;
+/**
+ * Recorded objects are plain data: js-yaml reads them several times faster than the editing parser the
+ * workspace needs. Aliases resolve to shared references there, so a hostile alias bomb costs nothing to
+ * load; counting nodes as if expanded refuses it before anything walks the tree.
+ */
+const MAX_EXPANDED_NODES = 2_000_000;
+
+function assertBoundedExpansion(file: string, value: unknown): void {
+  let nodes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (typeof next !== "object" || next === null) continue;
+    const children = Array.isArray(next) ? next : Object.values(next);
+    nodes += children.length;
+    if (nodes > MAX_EXPANDED_NODES) {
+      throw new ScenarioError(
+        `${file}: YAML expands to more than ${MAX_EXPANDED_NODES} nodes (an alias bomb?)`,
+      );
+    }
+    for (const child of children) stack.push(child);
+  }
+}
 
 export function parseYamlFile(file: string, text: string): unknown[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const values: unknown[] = [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) {
-      const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
-      throw new ScenarioError(`${file}:${pos.line}: invalid YAML: ${error.message.split("\n")[0]}`);
+  let documents: unknown[];
+  try {
+    // The core schema keeps timestamps as the strings the API returns (the default schema makes Dates).
+    documents = loadAll(text, undefined, { filename: file, schema: CORE_SCHEMA });
+  } catch (cause) {
+    if (cause instanceof YAMLException) {
+      const line = cause.mark ? `:${cause.mark.line + 1}` : "";
+      throw new ScenarioError(`${file}${line}: invalid YAML: ${cause.reason}`);
     }
-    try {
-      const value = doc.toJS(YAML_OPTIONS);
-      if (value !== null && value !== undefined) values.push(value);
-    } catch (cause) {
-      throw new ScenarioError(`${file}: ${(cause as Error).message}`, { cause });
-    }
+    throw new ScenarioError(`${file}: ${(cause as Error).message}`, { cause });
   }
+  const values = documents.filter((value) => value !== null && value !== undefined);
+  for (const value of values) assertBoundedExpansion(file, value);
   return values;
 }
 

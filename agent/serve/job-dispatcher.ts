@@ -68,8 +68,9 @@ export class JobDispatcher {
 
   submit(failure: RolloutFailure): SubmitResult {
     const key = failureKey(failure);
+    const seen = this.seen.get(key);
+    if (seen !== undefined) return { status: "duplicate", job: seen };
     const job = jobNameFor(failure);
-    if (this.seen.get(key) !== undefined) return { status: "duplicate", job };
     if (this.pending >= this.options.maxPendingJobs) return { status: "overloaded", retryAfterSeconds: 5 };
     const rolloutBucket = this.perRollout.bucket(`${failure.namespace}/${failure.name}`);
     if (!rolloutBucket.available()) {

@@ -64,20 +64,25 @@ export async function cloneRepository(options: CloneRepositoryOptions): Promise<
         timeoutMs: options.timeoutMs,
       });
 
-    const heads = await readRemoteHeads(url, options.baseBranch, network.bind(null, owned));
-    if (!heads.defaultBranch) {
-      throw new WorkspaceError(`${shown} has no default branch (an empty repository?): push a first commit`);
-    }
-    const baseBranch = options.baseBranch ?? heads.defaultBranch;
-    if (!heads.baseExists) {
+    // With no base named, the clone itself tells the default branch: one network round trip fewer.
+    const heads = options.baseBranch
+      ? await readRemoteHeads(url, options.baseBranch, network.bind(null, owned))
+      : null;
+    if (heads && !heads.baseExists) {
       throw new WorkspaceError(
-        `${shown} has no branch ${JSON.stringify(baseBranch)}: the base must be a branch (a tag or commit cannot take a pull request); set rollout-medic.dev/base-branch`,
+        `${shown} has no branch ${JSON.stringify(options.baseBranch)}: the base must be a branch (a tag or commit cannot take a pull request); set rollout-medic.dev/base-branch`,
       );
     }
 
     const mode = options.mode ?? "partial";
     const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
-    const common = ["clone", "--quiet", "--no-tags", "--single-branch", "--branch", baseBranch];
+    const common = [
+      "clone",
+      "--quiet",
+      "--no-tags",
+      "--single-branch",
+      ...(options.baseBranch ? ["--branch", options.baseBranch] : []),
+    ];
     const partial =
       mode === "partial" ? ["--filter=blob:none", ...(depth > 0 ? [`--depth=${depth}`] : [])] : [];
     try {
@@ -98,9 +103,16 @@ export async function cloneRepository(options: CloneRepositoryOptions): Promise<
         root,
       ]);
     }
-    const baseRevision = (
-      await runGit(["rev-parse", "--verify", "HEAD^{commit}"], { cwd: root, env: { ...base, home: owned } })
+    const local = { cwd: root, env: { ...base, home: owned } };
+    const head = (
+      await runGit(["symbolic-ref", "-q", "HEAD"], { ...local, allowExitCodes: [1] })
     ).stdout.trim();
+    if (!head.startsWith("refs/heads/")) {
+      throw new WorkspaceError(`${shown} has no default branch (an empty repository?): push a first commit`);
+    }
+    const baseBranch = options.baseBranch ?? head.slice("refs/heads/".length);
+    const defaultBranch = heads?.defaultBranch ?? baseBranch;
+    const baseRevision = (await runGit(["rev-parse", "--verify", "HEAD^{commit}"], local)).stdout.trim();
     options.logger?.debug({ url: shown, baseBranch, baseRevision, mode, depth }, "repository cloned");
     const inner = new GitWorkspace(root, baseRevision, {
       ownedDir: owned,
@@ -110,7 +122,7 @@ export async function cloneRepository(options: CloneRepositoryOptions): Promise<
     });
     return new CloneWorkspace({
       inner,
-      remote: { url, baseBranch, defaultBranch: heads.defaultBranch },
+      remote: { url, baseBranch, defaultBranch },
       credentials: options.credentials,
       gitPath: options.gitPath,
       allowProtocols: protocols.join(":"),

@@ -126,7 +126,11 @@ export class CloneWorkspace implements RemoteWorkspace {
     if (!line) throw this.networkFailure("push to", result);
     const [flag, , summary = ""] = line.split("\t");
     if (flag !== "!") return { status: "pushed", sha };
-    if (/stale info|fetch first/.test(summary)) return { status: "stale", detail: summary.trim() };
+    // A lost lease, or the server's ref lock lost to a concurrent push of the same branch: both mean
+    // "someone else moved it", so the caller reads the branch again.
+    if (/stale info|fetch first|failed to update ref|cannot lock ref|incorrect old value/.test(summary)) {
+      return { status: "stale", detail: summary.trim() };
+    }
     return { status: "rejected", detail: summary.trim() };
   }
 

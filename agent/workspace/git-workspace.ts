@@ -49,6 +49,9 @@ export function createGit(root: string, gitPath: string = DEFAULT_GIT_PATH): Sim
       "commit.gpgsign=false",
       "core.autocrlf=false",
       "core.quotepath=false",
+      // A short-lived working copy: background maintenance after a commit only costs time.
+      "maintenance.auto=false",
+      "gc.auto=0",
     ],
   }).env({
     PATH: gitPath,
@@ -82,6 +85,9 @@ export class GitWorkspace implements Workspace {
   private disposed = false;
   /** git takes a lock on the index: operations run one at a time even when callers overlap them. */
   private queue: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
+  private stagedEpoch = -1;
+  private readonly memo = new Map<string, { epoch: number; value: Promise<unknown> }>();
 
   constructor(
     readonly root: string,
@@ -151,6 +157,7 @@ export class GitWorkspace implements Workspace {
     const verdict = this.options.writeGuard?.(normalized, text);
     if (verdict && !verdict.ok) throw new LimitError(`refused to write ${normalized}: ${verdict.reason}`);
     this.written.add(await writeWorkspaceFile(this.root, normalized, text));
+    this.epoch++;
   }
 
   async readBaseFile(rel: string): Promise<string | null> {
@@ -159,9 +166,13 @@ export class GitWorkspace implements Workspace {
     const spec = `${this.baseRevision}:${normalized}`;
     let size: number;
     try {
-      const type = (await this.exclusive(() => this.git.raw(["cat-file", "-t", spec]))).trim();
-      if (type !== "blob") return null;
-      size = Number((await this.exclusive(() => this.git.raw(["cat-file", "-s", spec]))).trim());
+      // "<mode> <type> <object> <size>\t<path>": type and size in one git process.
+      const entry = (
+        await this.exclusive(() => this.git.raw(["ls-tree", "-l", this.baseRevision, "--", normalized]))
+      ).trim();
+      const match = /^\d+ (\w+) [0-9a-f]+ +(\d+|-)\t/.exec(entry);
+      if (!match || match[1] !== "blob") return null;
+      size = Number(match[2]);
     } catch {
       return null;
     }
@@ -183,20 +194,38 @@ export class GitWorkspace implements Workspace {
     if (written.length > 0) await this.git.raw(["add", "-f", "--", ...written]);
   }
 
+  /**
+   * Every change goes through writeFile or reset, which bump the epoch: between changes the staged
+   * tree, the diff and the changed files are computed once, not once per caller (each is a git process).
+   */
+  private cached<T>(key: "diff" | "names", compute: () => Promise<T>): Promise<T> {
+    const hit = this.memo.get(key);
+    if (hit && hit.epoch === this.epoch) return hit.value as Promise<T>;
+    const epoch = this.epoch;
+    const value = this.exclusive(async () => {
+      if (this.stagedEpoch !== epoch) {
+        await this.stage();
+        this.stagedEpoch = epoch;
+      }
+      return compute();
+    });
+    this.memo.set(key, { epoch, value });
+    value.catch(() => this.memo.delete(key));
+    return value;
+  }
+
   async diff(): Promise<string> {
     this.ensureOpen();
-    return this.exclusive(async () => {
-      await this.stage();
-      return this.git.raw(["diff", "--cached", ...DIFF_ARGS, this.baseRevision, "--"]);
-    });
+    return this.cached("diff", () =>
+      this.git.raw(["diff", "--cached", ...DIFF_ARGS, this.baseRevision, "--"]),
+    );
   }
 
   async changedFiles(): Promise<string[]> {
     this.ensureOpen();
-    const output = await this.exclusive(async () => {
-      await this.stage();
-      return this.git.raw(["diff", "--cached", "--name-only", "-z", "--no-renames", this.baseRevision, "--"]);
-    });
+    const output = await this.cached("names", () =>
+      this.git.raw(["diff", "--cached", "--name-only", "-z", "--no-renames", this.baseRevision, "--"]),
+    );
     return splitNul(output).sort();
   }
 
@@ -206,6 +235,7 @@ export class GitWorkspace implements Workspace {
       await this.git.raw(["reset", "-q", "--hard", this.baseRevision]);
       await this.git.raw(["clean", "-q", "-f", "-d"]);
       this.written.clear();
+      this.epoch++;
     });
   }
 

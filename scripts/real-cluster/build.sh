@@ -111,7 +111,7 @@ expected_version_of() {
   case "$1" in
     etcd) echo "etcd Version: ${ETCD_VERSION}" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler) echo "Kubernetes v${KUBE_VERSION}" ;;
-    kwok) echo "${KWOK_VERSION}" ;;
+    kwok) echo "kwok version v${KWOK_VERSION} " ;;
     rollouts-controller) echo "v${ROLLOUTS_VERSION}" ;;
   esac
 }

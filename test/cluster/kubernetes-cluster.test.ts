@@ -307,6 +307,7 @@ describe("KubernetesCluster against the API double", () => {
         await cluster.openLog({ namespace: "shop", pod: "checkout-c1c1c1-aaaaa", container: "checkout" }),
       );
       await cluster.findAnalysisTemplate("shop", "success-rate");
+      await cluster.findArgoApplication("argocd", "checkout");
       const made = double.requests.map(({ path: p }) => {
         const parts = p.split("/").slice(1);
         const core = parts[0] === "api";
@@ -326,6 +327,7 @@ describe("KubernetesCluster against the API double", () => {
         { verb: "list", group: "", resource: "events" },
         { verb: "get", group: "", resource: "pods/log" },
         { verb: "get", group: "argoproj.io", resource: "analysistemplates" },
+        { verb: "get", group: "argoproj.io", resource: "applications" },
       ]);
     });
 

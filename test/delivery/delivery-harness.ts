@@ -52,14 +52,14 @@ export interface RunOptions {
 export interface RunReport {
   outcome: DeliveryOutcome;
   result: RemediationResult;
-  /** Entries left in the per-run temp parent after the run: must be none. */
-  leftovers: string[];
 }
 
 export interface DeliveryHarness {
   git: GitHttpServer;
   github: GitHubDouble;
   logLines: string[];
+  /** Whatever any run left in its temp folder, failed runs included: must stay empty. */
+  leftovers: string[];
   forge(overrides?: Partial<GitHubForgeOptions>): GitHubForge;
   /** A repository on both servers with the scenario's repo/ files on main. */
   seed(repo: string, scenario: string): void;
@@ -71,6 +71,7 @@ export async function startDeliveryHarness(): Promise<DeliveryHarness> {
   const git = await startGitHttpServer({ token: TOKEN });
   const github = await startGitHubDouble({ tokens: [TOKEN], git });
   const logLines: string[] = [];
+  const leftovers: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
@@ -91,10 +92,57 @@ export async function startDeliveryHarness(): Promise<DeliveryHarness> {
       ...overrides,
     });
 
+  const runOnce = async (
+    scenario: ReturnType<typeof loadScenario>,
+    repo: string,
+    tempParent: string,
+    chosen: Forge,
+    options: RunOptions,
+  ): Promise<RunReport> => {
+    const workspace = await cloneRepository({
+      url: git.repoUrl(OWNER, repo),
+      credentials:
+        chosen instanceof GitHubForge
+          ? chosen.gitCredentials()
+          : async () => ({ username: GITHUB_TOKEN_USERNAME, password: TOKEN }),
+      protocols: ["http"],
+      tempParent,
+      logger,
+    });
+    try {
+      let result = await remediate({
+        cluster: new ScenarioCluster(scenario),
+        ref: scenario.manifest.rollout,
+        config,
+        logger,
+        workspace,
+        allowPaths: scenario.manifest.repo?.allowPaths,
+        version: "0.1.0-test",
+      });
+      if (options.transform) result = options.transform(result);
+      const outcome = await deliver({
+        result,
+        forge: chosen,
+        repo: { owner: OWNER, repo },
+        workspace,
+        bot: BOT,
+        limits: options.limits ?? DEFAULT_DELIVERY_LIMITS,
+        version: "0.1.0-test",
+        logger,
+        settleMs: 10,
+      });
+      options.inspect?.(workspace.root);
+      return { outcome, result };
+    } finally {
+      await workspace.dispose();
+    }
+  };
+
   return {
     git,
     github,
     logLines,
+    leftovers,
     forge,
     seed(repo, scenario) {
       git.createRepository(OWNER, repo, readTree(path.join(FIXTURES, scenario, "repo")));
@@ -106,44 +154,11 @@ export async function startDeliveryHarness(): Promise<DeliveryHarness> {
       const tempParent = mkdtempSync(path.join(tmpdir(), "rm-deliver-"));
       const chosen = options.forge ?? forge();
       try {
-        const workspace = await cloneRepository({
-          url: git.repoUrl(OWNER, repo),
-          credentials: chosen instanceof GitHubForge ? chosen.gitCredentials() : async () => ({ username: GITHUB_TOKEN_USERNAME, password: TOKEN }),
-          protocols: ["http"],
-          tempParent,
-          logger,
-        });
-        try {
-          let result = await remediate({
-            cluster: new ScenarioCluster(scenario),
-            ref: scenario.manifest.rollout,
-            config,
-            logger,
-            workspace,
-            allowPaths: scenario.manifest.repo?.allowPaths,
-            version: "0.1.0-test",
-          });
-          if (options.transform) result = options.transform(result);
-          const outcome = await deliver({
-            result,
-            forge: chosen,
-            repo: { owner: OWNER, repo },
-            workspace,
-            bot: BOT,
-            limits: options.limits ?? DEFAULT_DELIVERY_LIMITS,
-            version: "0.1.0-test",
-            logger,
-            settleMs: 10,
-          });
-          options.inspect?.(workspace.root);
-          return { outcome, result, leftovers: [] };
-        } finally {
-          await workspace.dispose();
-        }
+        return await runOnce(scenario, repo, tempParent, chosen, options);
       } finally {
-        const leftovers = readdirSync(tempParent);
+        // Success or failure, the per-run temp folder must be empty again: afterAll checks `leftovers`.
+        leftovers.push(...readdirSync(tempParent));
         rmSync(tempParent, { recursive: true, force: true });
-        if (leftovers.length > 0) throw new Error(`temp folders left behind: ${leftovers.join(", ")}`);
       }
     },
     async close() {

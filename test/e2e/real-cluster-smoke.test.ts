@@ -1,23 +1,20 @@
 /**
  * Smoke test of the real-cluster tier: real etcd + kube-apiserver + KCM +
  * scheduler + kwok + Argo Rollouts controller, built by
- * scripts/real-cluster/build.sh. Skipped (with a message) where Go is missing.
+ * scripts/real-cluster/build.sh and started once per run by
+ * test/e2e/global-setup.ts. Skipped (with a message) where Go is missing.
  *
  * ROLLOUT_MEDIC_REAL_CLUSTER_BUILD=0 only uses an already-built cache;
  * ROLLOUT_MEDIC_REAL_CLUSTER_BIN=<dir> uses prebuilt binaries.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { CoreV1Api, KubeConfig, VersionApi } from "@kubernetes/client-node";
-import {
-  ensureRealClusterBinaries,
-  startRealCluster,
-  type KubeObject,
-  type RealCluster,
-} from "./harness/real-cluster.js";
+import type { KubeObject, RealCluster } from "./harness/real-cluster.js";
+import { connectSharedCluster, sharedRealCluster } from "./harness/shared-cluster.js";
 
-const binaries = await ensureRealClusterBinaries();
-if (!binaries.available) {
-  console.warn(`[real-cluster-smoke] SKIPPED: ${binaries.reason}`);
+const shared = sharedRealCluster();
+if (!shared.available) {
+  console.warn(`[real-cluster-smoke] SKIPPED: ${shared.reason}`);
 }
 
 interface PodLike {
@@ -37,7 +34,7 @@ interface ListOf<T> {
   items: T[];
 }
 
-describe.skipIf(!binaries.available)("real cluster smoke", () => {
+describe.skipIf(!shared.available)("real cluster smoke", () => {
   let cluster: RealCluster | undefined;
   const ns = "smoke";
 
@@ -46,21 +43,17 @@ describe.skipIf(!binaries.available)("real cluster smoke", () => {
     return cluster;
   };
 
-  beforeAll(async () => {
-    const t0 = Date.now();
-    cluster = await startRealCluster({
-      ...(binaries.available ? { binDir: binaries.bin } : {}),
-      log: (m) => console.log(`[real-cluster] ${m}`),
-    });
-    console.log(`[real-cluster-smoke] cluster started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  beforeAll(() => {
+    cluster = connectSharedCluster(shared);
     console.log(`[real-cluster-smoke] kube-apiserver /version: ${cluster.versions.kubernetes}`);
     console.log(`[real-cluster-smoke] rollouts-controller --version: ${cluster.versions.rollouts}`);
     console.log(`[real-cluster-smoke] etcd: ${cluster.versions.etcd}; kwok: ${cluster.versions.kwok}`);
-  }, 300_000);
+  });
 
   afterAll(async () => {
+    // Only this file's connections: the cluster belongs to the globalSetup.
     await cluster?.stop();
-  }, 60_000);
+  });
 
   it("runs Kubernetes v1.34.x and Argo Rollouts v1.9.x", () => {
     expect(c().versions.kubernetes).toMatch(/^v1\.34\.\d+$/);
@@ -126,7 +119,10 @@ spec:
     const pod = await k.waitFor(
       "a Running pod of Rollout smoke",
       async () => {
-        const r = await k.request<ListOf<PodLike>>("GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dsmoke`);
+        const r = await k.request<ListOf<PodLike>>(
+          "GET",
+          `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dsmoke`,
+        );
         return r.body.items.find((p) => p.status?.phase === "Running");
       },
       60_000,
@@ -201,7 +197,8 @@ spec:
       async () => {
         const r = await k.request<PodLike>("GET", `/api/v1/namespaces/${crashNs}/pods/oom`);
         const s = r.body.status?.containerStatuses?.[0];
-        return s?.state?.waiting?.reason === "CrashLoopBackOff" && s.lastState?.terminated?.reason === "OOMKilled"
+        return s?.state?.waiting?.reason === "CrashLoopBackOff" &&
+          s.lastState?.terminated?.reason === "OOMKilled"
           ? r.body
           : undefined;
       },
@@ -213,10 +210,9 @@ spec:
     expect(status?.restartCount).toBeGreaterThanOrEqual(1);
 
     const events = await k.waitFor("a BackOff event for pod oom", async () => {
-      const r = await k.request<ListOf<{ reason?: string; type?: string; involvedObject?: { name?: string } }>>(
-        "GET",
-        `/api/v1/namespaces/${crashNs}/events`,
-      );
+      const r = await k.request<
+        ListOf<{ reason?: string; type?: string; involvedObject?: { name?: string } }>
+      >("GET", `/api/v1/namespaces/${crashNs}/events`);
       const e = r.body.items.filter((x) => x.reason === "BackOff" && x.involvedObject?.name === "oom");
       return e.length > 0 ? e : undefined;
     });

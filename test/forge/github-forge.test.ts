@@ -44,10 +44,16 @@ function forge(overrides: Partial<GitHubForgeOptions> = {}, logger = capture().l
 beforeAll(async () => {
   git = await startGitHttpServer({ token: TOKEN });
   git.createRepository("acme", "shop", { "deploy/rollout.yaml": "kind: Rollout\n" });
-  git.commit("acme", "shop", "rollout-medic/shop/checkout-aaa", { "deploy/rollout.yaml": "kind: Rollout\n# fix\n" }, {
-    identity: BOT,
-    message: "fix",
-  });
+  git.commit(
+    "acme",
+    "shop",
+    "rollout-medic/shop/checkout-aaa",
+    { "deploy/rollout.yaml": "kind: Rollout\n# fix\n" },
+    {
+      identity: BOT,
+      message: "fix",
+    },
+  );
   double = await startGitHubDouble({ tokens: [TOKEN], git });
   double.addRepository("acme", "shop");
 });
@@ -81,7 +87,12 @@ describe("GitHubForge against the GitHub double", () => {
       title: "fix(checkout): raise memory",
       body: "body one",
     });
-    expect(pr).toMatchObject({ state: "open", merged: false, head: "rollout-medic/shop/checkout-aaa", base: "main" });
+    expect(pr).toMatchObject({
+      state: "open",
+      merged: false,
+      head: "rollout-medic/shop/checkout-aaa",
+      base: "main",
+    });
     await f.addLabels(REPO, pr.number, ["rollout-medic", "category/oom-killed"]);
     const updated = await f.updatePullRequest(REPO, pr.number, { body: "body two" });
     expect(updated.body).toBe("body two");
@@ -95,12 +106,21 @@ describe("GitHubForge against the GitHub double", () => {
 
     const bot = await f.listBotPullRequests(REPO, "rollout-medic");
     expect(bot.map((p) => p.number)).toContain(pr.number);
-    expect(bot.find((p) => p.number === pr.number)).toMatchObject({ merged: false, state: "open", head: null });
+    expect(bot.find((p) => p.number === pr.number)).toMatchObject({
+      merged: false,
+      state: "open",
+      head: null,
+    });
   });
 
   it("turns 422 'A pull request already exists' into PullRequestExistsError", async () => {
     const error = await forge()
-      .createPullRequest(REPO, { head: "rollout-medic/shop/checkout-aaa", base: "main", title: "again", body: "x" })
+      .createPullRequest(REPO, {
+        head: "rollout-medic/shop/checkout-aaa",
+        base: "main",
+        title: "again",
+        body: "x",
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PullRequestExistsError);
     expect((error as PullRequestExistsError).status).toBe(422);
@@ -108,18 +128,27 @@ describe("GitHubForge against the GitHub double", () => {
 
   it("files, lists, updates and comments on issues; issue listing leaves pull requests out", async () => {
     const f = forge();
-    const issue = await f.createIssue(REPO, { title: "Canary failed", body: "why", labels: ["rollout-medic", "needs-human"] });
+    const issue = await f.createIssue(REPO, {
+      title: "Canary failed",
+      body: "why",
+      labels: ["rollout-medic", "needs-human"],
+    });
     await f.updateIssue(REPO, issue.number, { body: "why, updated" });
     await f.addComment(REPO, issue.number, "failed again");
     const issues = await f.listIssues(REPO, "rollout-medic");
     expect(issues.map((i) => i.number)).toEqual([issue.number]);
-    expect(issues[0]).toMatchObject({ body: "why, updated", state: "open", labels: ["rollout-medic", "needs-human"] });
+    expect(issues[0]).toMatchObject({
+      body: "why, updated",
+      state: "open",
+      labels: ["rollout-medic", "needs-human"],
+    });
     expect((await f.listComments(REPO, issue.number)).map((c) => c.body)).toEqual(["failed again"]);
   });
 
   it("pages through labelled items with the Link header", async () => {
     double.addRepository("acme", "busy");
-    for (let i = 0; i < 120; i++) double.seedIssue("acme", "busy", { title: `t${i}`, body: "b", labels: ["rollout-medic"] });
+    for (let i = 0; i < 120; i++)
+      double.seedIssue("acme", "busy", { title: `t${i}`, body: "b", labels: ["rollout-medic"] });
     const issues = await forge().listIssues({ owner: "acme", repo: "busy" }, "rollout-medic");
     expect(issues).toHaveLength(120);
     expect(issues[0]?.title).toBe("t119");
@@ -149,7 +178,10 @@ describe("GitHubForge against the GitHub double", () => {
       method: "POST",
       path: "/repos/acme/shop/issues",
       status: 403,
-      body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", documentation_url: "https://docs.github.com/rest" },
+      body: {
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        documentation_url: "https://docs.github.com/rest",
+      },
       headers: { "retry-after": "3" },
     });
     const before = double.requests.length;
@@ -238,13 +270,23 @@ describe("GitHub Enterprise and GitHub App authentication", () => {
     const ghe = await startGitHubDouble({
       tokens: [],
       git,
-      app: { appId: "1", publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), installationId: 5, installationToken: "ghs_x1234567890" },
+      app: {
+        appId: "1",
+        publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        installationId: 5,
+        installationToken: "ghs_x1234567890",
+      },
     });
     try {
       ghe.addRepository("acme", "shop");
       const f = new GitHubForge({
         apiUrl: ghe.url,
-        auth: { kind: "app", appId: "1", privateKey: other.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), installationId: 5 },
+        auth: {
+          kind: "app",
+          appId: "1",
+          privateKey: other.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+          installationId: 5,
+        },
         logger: capture().logger,
         throttling: false,
       });

@@ -104,7 +104,10 @@ function identityEnv(identity: Identity, when?: string): Record<string, string> 
   };
 }
 
-function authenticate(request: IncomingMessage, token: string): { present: boolean; ok: boolean; user: string } {
+function authenticate(
+  request: IncomingMessage,
+  token: string,
+): { present: boolean; ok: boolean; user: string } {
   const header = request.headers.authorization;
   if (!header) return { present: false, ok: false, user: "" };
   const match = /^Basic\s+(\S+)$/i.exec(header);
@@ -208,7 +211,14 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       response.end("Unauthorized\n");
       return;
     }
-    runBackend(request, response, root, decodeURIComponent(url.pathname), url.search.slice(1), auth.ok ? auth.user : null)
+    runBackend(
+      request,
+      response,
+      root,
+      decodeURIComponent(url.pathname),
+      url.search.slice(1),
+      auth.ok ? auth.user : null,
+    )
       .then((status) => {
         record.status = status;
       })
@@ -256,7 +266,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       const repo = bare(owner, name);
       const env = identityEnv(commitOptions.identity ?? HUMAN);
       const index = path.join(work, "index");
-      const from = readCommit(owner, name, `refs/heads/${branch}`) ?? readCommit(owner, name, commitOptions.from ?? "HEAD");
+      const from =
+        readCommit(owner, name, `refs/heads/${branch}`) ??
+        readCommit(owner, name, commitOptions.from ?? "HEAD");
       const gitEnv = { ...env, GIT_INDEX_FILE: index, GIT_WORK_TREE: work, GIT_DIR: repo };
       if (from) gitIn(work, ["read-tree", from.sha], gitEnv);
       for (const [rel, text] of Object.entries(files)) {
@@ -266,7 +278,11 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       }
       const tree = gitIn(work, ["write-tree"], gitEnv).trim();
       const parents = from ? ["-p", from.sha] : [];
-      const sha = gitIn(work, ["commit-tree", tree, ...parents, "-m", commitOptions.message ?? "human change"], gitEnv).trim();
+      const sha = gitIn(
+        work,
+        ["commit-tree", tree, ...parents, "-m", commitOptions.message ?? "human change"],
+        gitEnv,
+      ).trim();
       gitIn(repo, ["update-ref", `refs/heads/${branch}`, sha]);
       return sha;
     } finally {

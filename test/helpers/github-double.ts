@@ -55,7 +55,11 @@ const PullsCreateBody = z
   })
   .strict();
 const PullsUpdateBody = z
-  .object({ title: z.string().optional(), body: z.string().optional(), state: z.enum(["open", "closed"]).optional() })
+  .object({
+    title: z.string().optional(),
+    body: z.string().optional(),
+    state: z.enum(["open", "closed"]).optional(),
+  })
   .strict();
 const IssuesCreateBody = z
   .object({ title: z.string().min(1), body: z.string().optional(), labels: z.array(z.string()).optional() })
@@ -124,6 +128,11 @@ export interface GitHubDoubleOptions {
   app?: { appId: string; publicKeyPem: string; installationId: number; installationToken: string };
   /** The login pull requests and issues are created by. */
   botLogin?: string;
+  /**
+   * Forward every path outside `pathPrefix` to the git server, so that API and git share one host as on
+   * GitHub Enterprise Server (`https://HOST/api/v3` and `https://HOST/owner/repo.git`). Needs a prefix.
+   */
+  proxyGit?: boolean;
 }
 
 export interface RecordedApiRequest {
@@ -198,7 +207,11 @@ export interface GitHubDouble {
   issues(owner: string, repo: string): IssueSchema[];
   comments(owner: string, repo: string, number: number): IssueComment[];
   seedPullRequest(owner: string, repo: string, seed: SeedPullRequest): number;
-  seedIssue(owner: string, repo: string, seed: { title: string; body: string; labels: string[]; state?: "open" | "closed" }): number;
+  seedIssue(
+    owner: string,
+    repo: string,
+    seed: { title: string; body: string; labels: string[]; state?: "open" | "closed" },
+  ): number;
   /** A person closes (or merges) a pull request in the web UI. */
   closePullRequest(owner: string, repo: string, number: number, options?: { merged?: boolean }): void;
   closeIssue(owner: string, repo: string, number: number): void;
@@ -309,7 +322,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       watchers_count: 0,
       size: 1,
       default_branch: "main",
-      open_issues_count: items.filter((i) => key(i.owner, i.repo) === key(owner, repo) && i.state === "open").length,
+      open_issues_count: items.filter((i) => key(i.owner, i.repo) === key(owner, repo) && i.state === "open")
+        .length,
       has_issues: true,
       has_projects: false,
       has_wiki: false,
@@ -389,7 +403,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       title: item.title,
       user: user(item.user),
       body: item.body,
-      labels: labelObjects(item.owner, item.repo, item.labels).map((l) => ({ ...l, description: l.description ?? "" })),
+      labels: labelObjects(item.owner, item.repo, item.labels).map((l) => ({
+        ...l,
+        description: l.description ?? "",
+      })),
       milestone: null,
       created_at: item.createdAt,
       updated_at: item.updatedAt,
@@ -397,7 +414,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       merged_at: item.mergedAt,
       merge_commit_sha: null,
       assignee: null,
-      head: { label: `${item.owner}:${item.head ?? ""}`, ref: item.head ?? "", repo, sha: headSha(item), user: owner },
+      head: {
+        label: `${item.owner}:${item.head ?? ""}`,
+        ref: item.head ?? "",
+        repo,
+        sha: headSha(item),
+        user: owner,
+      },
       base: {
         label: `${item.owner}:${item.base ?? "main"}`,
         ref: item.base ?? "main",
@@ -425,7 +448,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       mergeable: null,
       mergeable_state: "unknown",
       merged_by: null,
-      comments: comments.filter((c) => c.item === item.number && key(c.owner, c.repo) === key(item.owner, item.repo)).length,
+      comments: comments.filter(
+        (c) => c.item === item.number && key(c.owner, c.repo) === key(item.owner, item.repo),
+      ).length,
       review_comments: 0,
       maintainer_can_modify: false,
       commits: 1,
@@ -455,7 +480,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       assignee: null,
       milestone: null,
       locked: false,
-      comments: comments.filter((c) => c.item === item.number && key(c.owner, c.repo) === key(item.owner, item.repo)).length,
+      comments: comments.filter(
+        (c) => c.item === item.number && key(c.owner, c.repo) === key(item.owner, item.repo),
+      ).length,
       closed_at: item.closedAt,
       created_at: item.createdAt,
       updated_at: item.updatedAt,
@@ -498,9 +525,18 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
     return item;
   }
 
-  const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const send = (
+    response: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-    response.end(body === undefined ? "" : JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+    response.end(
+      body === undefined
+        ? ""
+        : JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)),
+    );
   };
   const notFound = (): BasicError => ({ message: "Not Found", documentation_url: DOCS, status: "404" });
   const invalid = (message: string, errors: ValidationError["errors"] = []): ValidationError => ({
@@ -509,7 +545,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
     errors,
   });
 
-  function paginate<T>(all: T[], query: Record<string, string>, path: string): { page: T[]; link: string | null } {
+  function paginate<T>(
+    all: T[],
+    query: Record<string, string>,
+    path: string,
+  ): { page: T[]; link: string | null } {
     const perPage = Math.min(Number(query["per_page"] ?? 30), 100);
     const page = Number(query["page"] ?? 1);
     const slice = all.slice((page - 1) * perPage, page * perPage);
@@ -527,23 +567,32 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
     return options.tokens.includes(match[2]) || match[2] === options.app?.installationToken;
   }
 
-  type Handler = (args: {
-    params: string[];
-    query: Record<string, string>;
+  type Handler = (args: { params: string[]; query: Record<string, string>; body: unknown; path: string }) => {
+    status: number;
     body: unknown;
-    path: string;
-  }) => { status: number; body: unknown; headers?: Record<string, string> };
+    headers?: Record<string, string>;
+  };
 
   const parse = <S extends z.ZodType>(schema: S, value: unknown): z.infer<S> | ValidationError => {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    return invalid("Invalid request.", result.error.issues.map((i) => ({ code: "invalid", field: i.path.join("."), message: i.message })));
+    return invalid(
+      "Invalid request.",
+      result.error.issues.map((i) => ({ code: "invalid", field: i.path.join("."), message: i.message })),
+    );
   };
   const isError = (value: unknown): value is ValidationError =>
-    typeof value === "object" && value !== null && (value as { message?: unknown }).message === "Invalid request.";
+    typeof value === "object" &&
+    value !== null &&
+    (value as { message?: unknown }).message === "Invalid request.";
 
   const findItem = (owner: string, repo: string, number: string, kind?: Item["kind"]) =>
-    items.find((i) => key(i.owner, i.repo) === key(owner, repo) && i.number === Number(number) && (!kind || i.kind === kind));
+    items.find(
+      (i) =>
+        key(i.owner, i.repo) === key(owner, repo) &&
+        i.number === Number(number) &&
+        (!kind || i.kind === kind),
+    );
 
   const routes: [string, RegExp, Handler][] = [
     [
@@ -558,7 +607,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
           ref: `refs/${name}`,
           node_id: `REF_${commit.sha}`,
           url: `${base}/repos/${owner}/${repo}/git/refs/${name}`,
-          object: { type: "commit", sha: commit.sha, url: `${base}/repos/${owner}/${repo}/git/commits/${commit.sha}` },
+          object: {
+            type: "commit",
+            sha: commit.sha,
+            url: `${base}/repos/${owner}/${repo}/git/commits/${commit.sha}`,
+          },
         };
         return { status: 200, body };
       },
@@ -582,7 +635,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
             url: `${base}/repos/${owner}/${repo}/git/commits/${p}`,
             html_url: `${base}/${owner}/${repo}/commit/${p}`,
           })),
-          verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+          verification: {
+            verified: false,
+            reason: "unsigned",
+            signature: null,
+            payload: null,
+            verified_at: null,
+          },
           html_url: `${base}/${owner}/${repo}/commit/${commit.sha}`,
         };
         return { status: 200, body };
@@ -603,7 +662,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
           list = list.filter((i) => headOwner?.toLowerCase() === i.owner.toLowerCase() && i.head === ref);
         }
         if (q.base) list = list.filter((i) => i.base === q.base);
-        list.sort((a, b) => (q.direction === "asc" ? 1 : -1) * (a.createdAt.localeCompare(b.createdAt) || a.number - b.number));
+        list.sort(
+          (a, b) =>
+            (q.direction === "asc" ? 1 : -1) *
+            (a.createdAt.localeCompare(b.createdAt) || a.number - b.number),
+        );
         const { page, link } = paginate(list.map(pullSimple), query, path);
         return { status: 200, body: page satisfies PullRequestSimple[], headers: linkHeader(link) };
       },
@@ -616,19 +679,34 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
         if (isError(input)) return { status: 422, body: input };
         const head = input.head.includes(":") ? input.head.split(":").slice(1).join(":") : input.head;
         if (!options.git.readBranch(owner!, repo!, head)) {
-          return { status: 422, body: invalid("Validation Failed", [{ resource: "PullRequest", field: "head", code: "invalid" }]) };
+          return {
+            status: 422,
+            body: invalid("Validation Failed", [{ resource: "PullRequest", field: "head", code: "invalid" }]),
+          };
         }
         if (!options.git.readBranch(owner!, repo!, input.base)) {
-          return { status: 422, body: invalid("Validation Failed", [{ resource: "PullRequest", field: "base", code: "invalid" }]) };
+          return {
+            status: 422,
+            body: invalid("Validation Failed", [{ resource: "PullRequest", field: "base", code: "invalid" }]),
+          };
         }
         const existing = items.find(
-          (i) => i.kind === "pull" && key(i.owner, i.repo) === key(owner!, repo!) && i.state === "open" && i.head === head && i.base === input.base,
+          (i) =>
+            i.kind === "pull" &&
+            key(i.owner, i.repo) === key(owner!, repo!) &&
+            i.state === "open" &&
+            i.head === head &&
+            i.base === input.base,
         );
         if (existing) {
           return {
             status: 422,
             body: invalid("Validation Failed", [
-              { resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${head}.` },
+              {
+                resource: "PullRequest",
+                code: "custom",
+                message: `A pull request already exists for ${owner}:${head}.`,
+              },
             ]),
           };
         }
@@ -676,12 +754,18 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
         const q = parse(IssuesListQuery, query);
         if (isError(q)) return { status: 422, body: q };
         const state = q.state ?? "open";
-        const wanted = (q.labels ?? "").split(",").map((l) => l.trim()).filter(Boolean);
+        const wanted = (q.labels ?? "")
+          .split(",")
+          .map((l) => l.trim())
+          .filter(Boolean);
         let list = items.filter((i) => key(i.owner, i.repo) === key(owner!, repo!));
         if (state !== "all") list = list.filter((i) => i.state === state);
         list = list.filter((i) => wanted.every((l) => i.labels.includes(l)));
         const field = q.sort === "updated" ? "updatedAt" : "createdAt";
-        list.sort((a, b) => (q.direction === "asc" ? 1 : -1) * (a[field].localeCompare(b[field]) || a.number - b.number));
+        list.sort(
+          (a, b) =>
+            (q.direction === "asc" ? 1 : -1) * (a[field].localeCompare(b[field]) || a.number - b.number),
+        );
         const { page, link } = paginate(list.map(issue), query, path);
         return { status: 200, body: page satisfies IssueSchema[], headers: linkHeader(link) };
       },
@@ -737,7 +821,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
         if (!findItem(owner!, repo!, number!)) return { status: 404, body: notFound() };
         const q = parse(CommentsListQuery, query);
         if (isError(q)) return { status: 422, body: q };
-        const list = comments.filter((c) => key(c.owner, c.repo) === key(owner!, repo!) && c.item === Number(number)).map(comment);
+        const list = comments
+          .filter((c) => key(c.owner, c.repo) === key(owner!, repo!) && c.item === Number(number))
+          .map(comment);
         const { page, link } = paginate(list, query, path);
         return { status: 200, body: page, headers: linkHeader(link) };
       },
@@ -750,7 +836,15 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
         if (!item) return { status: 404, body: notFound() };
         const input = parse(CreateCommentBody, body);
         if (isError(input)) return { status: 422, body: input };
-        const stored: StoredComment = { id: nextId++, item: item.number, owner: owner!, repo: repo!, body: input.body, user: botLogin, createdAt: now() };
+        const stored: StoredComment = {
+          id: nextId++,
+          item: item.number,
+          owner: owner!,
+          repo: repo!,
+          body: input.body,
+          user: botLogin,
+          createdAt: now(),
+        };
         comments.push(stored);
         return { status: 201, body: comment(stored) };
       },
@@ -771,7 +865,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       "POST",
       /^\/app\/installations\/(\d+)\/access_tokens$/,
       ({ params: [id] }) => {
-        if (!options.app || Number(id) !== options.app.installationId) return { status: 404, body: notFound() };
+        if (!options.app || Number(id) !== options.app.installationId)
+          return { status: 404, body: notFound() };
         const body: InstallationToken = {
           token: options.app.installationToken,
           expires_at: new Date(Date.now() + 3600_000).toISOString(),
@@ -783,6 +878,16 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
   ];
 
   const server = http.createServer((request, response) => {
+    if (options.proxyGit && prefix !== "" && !(request.url ?? "/").startsWith(`${prefix}/`)) {
+      const target = new URL(request.url ?? "/", options.git.url);
+      const upstream = http.request(target, { method: request.method, headers: request.headers }, (reply) => {
+        response.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(response);
+      });
+      upstream.on("error", () => response.destroy());
+      request.pipe(upstream);
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -805,7 +910,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
       if (!url.pathname.startsWith(`${prefix}/`)) return reply(404, notFound());
       const path = url.pathname.slice(prefix.length);
       if (!authenticate(request, path)) {
-        return reply(401, { message: "Bad credentials", documentation_url: DOCS, status: "401" } satisfies BasicError);
+        return reply(401, {
+          message: "Bad credentials",
+          documentation_url: DOCS,
+          status: "401",
+        } satisfies BasicError);
       }
       const fault = faults.find((f) => f.left > 0 && f.method === method && f.path === path);
       if (fault) {
@@ -817,7 +926,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
         const match = pattern.exec(path);
         if (!match) continue;
         const [, owner, repo] = match;
-        if (owner && repo && path.startsWith("/repos/") && !repos.has(key(owner, repo))) return reply(404, notFound());
+        if (owner && repo && path.startsWith("/repos/") && !repos.has(key(owner, repo)))
+          return reply(404, notFound());
         const result = handler({ params: match.slice(1), query, body, path: url.pathname });
         return reply(result.status, result.body, result.headers);
       }
@@ -833,8 +943,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions): Promise<G
     requests,
     addRepository: (owner, repo) => void repos.add(key(owner, repo)),
     fault: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
-    pulls: (owner, repo) => items.filter((i) => i.kind === "pull" && key(i.owner, i.repo) === key(owner, repo)).map(pullFull),
-    issues: (owner, repo) => items.filter((i) => i.kind === "issue" && key(i.owner, i.repo) === key(owner, repo)).map(issue),
+    pulls: (owner, repo) =>
+      items.filter((i) => i.kind === "pull" && key(i.owner, i.repo) === key(owner, repo)).map(pullFull),
+    issues: (owner, repo) =>
+      items.filter((i) => i.kind === "issue" && key(i.owner, i.repo) === key(owner, repo)).map(issue),
     comments: (owner, repo, number) =>
       comments.filter((c) => key(c.owner, c.repo) === key(owner, repo) && c.item === number).map(comment),
     seedPullRequest(owner, repo, seed) {
@@ -915,7 +1027,16 @@ function verifyJwt(token: string, app: { appId: string; publicKeyPem: string }):
     Buffer.from(signature, "base64url"),
   );
   if (!ok) return false;
-  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown; exp?: unknown; iat?: unknown };
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+    iss?: unknown;
+    exp?: unknown;
+    iat?: unknown;
+  };
   const now = Math.floor(Date.now() / 1000);
-  return String(claims.iss) === app.appId && typeof claims.exp === "number" && claims.exp > now && claims.exp - now <= 660;
+  return (
+    String(claims.iss) === app.appId &&
+    typeof claims.exp === "number" &&
+    claims.exp > now &&
+    claims.exp - now <= 660
+  );
 }

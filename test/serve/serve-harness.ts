@@ -29,14 +29,20 @@ export function serveSettings(env: EnvInput = {}): ServeSettings {
 /** Serves GET /version, which the receiver's readiness asks. */
 export async function startDouble(options: KubeApiDoubleOptions = {}): Promise<KubeApiDouble> {
   const double = await startKubeApiDouble(options);
-  double.route("GET", "/version", () => ({ status: 200, body: { major: "1", minor: "34", gitVersion: "v1.34.4" } }));
+  double.route("GET", "/version", () => ({
+    status: 200,
+    body: { major: "1", minor: "34", gitVersion: "v1.34.4" },
+  }));
   return double;
 }
 
 export interface Harness {
   double: KubeApiDouble;
   serve: RunningServe;
-  post(body: unknown, options?: { path?: string; headers?: Record<string, string>; raw?: string | Buffer }): Promise<Answer>;
+  post(
+    body: unknown,
+    options?: { path?: string; headers?: Record<string, string>; raw?: string | Buffer },
+  ): Promise<Answer>;
   jobs(): KubeObject[];
   events(namespace: string): KubeObject[];
   /** Waits until every accepted notification's Job creation has finished. */
@@ -72,7 +78,11 @@ export async function startHarness(
     async post(body, postOptions = {}) {
       const response = await fetch(`${serve.url}${postOptions.path ?? "/v1/rollout-events"}`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...postOptions.headers },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${TOKEN}`,
+          ...postOptions.headers,
+        },
         body: postOptions.raw ?? JSON.stringify(body),
       });
       const text = await response.text();
@@ -102,7 +112,10 @@ export function fixtureNotifications(): { scenario: string; body: Record<string,
     .filter((scenario) => existsSync(path.join(FIXTURES, scenario, "notification.json")))
     .map((scenario) => ({
       scenario,
-      body: JSON.parse(readFileSync(path.join(FIXTURES, scenario, "notification.json"), "utf8")) as Record<string, string>,
+      body: JSON.parse(readFileSync(path.join(FIXTURES, scenario, "notification.json"), "utf8")) as Record<
+        string,
+        string
+      >,
     }));
 }
 

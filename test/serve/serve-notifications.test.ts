@@ -2,7 +2,14 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { jobNameFor } from "../../agent/jobs/rollout-failure.js";
 import type { Harness } from "./serve-harness.js";
-import { COMPACT, TOKEN, fixtureNotifications, fixtureRollout, startDouble, startHarness } from "./serve-harness.js";
+import {
+  COMPACT,
+  TOKEN,
+  fixtureNotifications,
+  fixtureRollout,
+  startDouble,
+  startHarness,
+} from "./serve-harness.js";
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -11,7 +18,9 @@ afterEach(async () => {
 });
 
 const jobPosts = (h: Harness) =>
-  h.double.requests.filter((r) => r.method === "POST" && r.path === "/apis/batch/v1/namespaces/rollout-medic/jobs");
+  h.double.requests.filter(
+    (r) => r.method === "POST" && r.path === "/apis/batch/v1/namespaces/rollout-medic/jobs",
+  );
 
 describe("serve: notifications create one Job per failure", () => {
   it("answers a compact body 202 at once and then creates the Job and an Event on the Rollout", async () => {
@@ -47,7 +56,12 @@ describe("serve: notifications create one Job per failure", () => {
     expect(events[0]).toMatchObject({
       reason: "RemediationJobCreated",
       type: "Normal",
-      involvedObject: { kind: "Rollout", apiVersion: "argoproj.io/v1alpha1", name: "checkout", uid: COMPACT.uid },
+      involvedObject: {
+        kind: "Rollout",
+        apiVersion: "argoproj.io/v1alpha1",
+        name: "checkout",
+        uid: COMPACT.uid,
+      },
       related: { kind: "Job", name: jobNameFor(COMPACT), namespace: "rollout-medic" },
       source: { component: "rollout-medic" },
     });
@@ -73,7 +87,10 @@ describe("serve: notifications create one Job per failure", () => {
     expect(notifications.length).toBeGreaterThanOrEqual(10);
     for (const { body } of notifications) expect((await harness.post(body)).status).toBe(202);
     await harness.settle();
-    const names = harness.jobs().map((j) => j.metadata.name).sort();
+    const names = harness
+      .jobs()
+      .map((j) => j.metadata.name)
+      .sort();
     expect(names).toEqual(notifications.map(({ body }) => jobNameFor(body as never)).sort());
   });
 
@@ -143,9 +160,10 @@ describe("serve: authentication", () => {
     }
     // Without credentials even a malformed body or a wrong content type is only "unauthorized".
     expect((await harness.post(null, { headers: { authorization: "" }, raw: "{not json" })).status).toBe(401);
-    expect((await harness.post(null, { headers: { authorization: "", "content-type": "text/plain" }, raw: "x" })).status).toBe(
-      401,
-    );
+    expect(
+      (await harness.post(null, { headers: { authorization: "", "content-type": "text/plain" }, raw: "x" }))
+        .status,
+    ).toBe(401);
     await harness.settle();
     expect(harness.jobs()).toHaveLength(0);
     expect(harness.double.requests.filter((r) => r.method === "POST")).toHaveLength(0);
@@ -153,7 +171,10 @@ describe("serve: authentication", () => {
 
   it("accepts basic auth when configured", async () => {
     harness = await startHarness({
-      env: { ROLLOUT_MEDIC_WEBHOOK_USERNAME: "argo", ROLLOUT_MEDIC_WEBHOOK_PASSWORD: "basic-password-0123456789" },
+      env: {
+        ROLLOUT_MEDIC_WEBHOOK_USERNAME: "argo",
+        ROLLOUT_MEDIC_WEBHOOK_PASSWORD: "basic-password-0123456789",
+      },
     });
     const good = `Basic ${Buffer.from("argo:basic-password-0123456789").toString("base64")}`;
     const bad = `Basic ${Buffer.from("argo:basic-password-012345678").toString("base64")}`;
@@ -188,12 +209,37 @@ describe("serve: bad input gets a clear JSON error and never a Job", () => {
   it("answers each kind of bad body with its status", async () => {
     harness = await startHarness({ env: { ROLLOUT_MEDIC_WEBHOOK_MAX_BODY_BYTES: "4096" } });
     const cases: { name: string; status: number; error: string; send: Parameters<Harness["post"]> }[] = [
-      { name: "malformed JSON", status: 400, error: "malformed_json", send: [null, { raw: '{"schemaVersion": "1",' }] },
+      {
+        name: "malformed JSON",
+        status: 400,
+        error: "malformed_json",
+        send: [null, { raw: '{"schemaVersion": "1",' }],
+      },
       { name: "empty body", status: 400, error: "malformed_json", send: [null, { raw: "" }] },
-      { name: "revision as a number", status: 422, error: "invalid_notification", send: [{ ...COMPACT, revision: 7 }] },
-      { name: "missing canaryPodHash", status: 422, error: "invalid_notification", send: [{ ...COMPACT, canaryPodHash: undefined }] },
-      { name: "unknown event", status: 422, error: "invalid_notification", send: [{ ...COMPACT, event: "rollout-paused" }] },
-      { name: "bad namespace", status: 422, error: "invalid_notification", send: [{ ...COMPACT, namespace: "../etc" }] },
+      {
+        name: "revision as a number",
+        status: 422,
+        error: "invalid_notification",
+        send: [{ ...COMPACT, revision: 7 }],
+      },
+      {
+        name: "missing canaryPodHash",
+        status: 422,
+        error: "invalid_notification",
+        send: [{ ...COMPACT, canaryPodHash: undefined }],
+      },
+      {
+        name: "unknown event",
+        status: 422,
+        error: "invalid_notification",
+        send: [{ ...COMPACT, event: "rollout-paused" }],
+      },
+      {
+        name: "bad namespace",
+        status: 422,
+        error: "invalid_notification",
+        send: [{ ...COMPACT, namespace: "../etc" }],
+      },
       { name: "array body", status: 422, error: "invalid_notification", send: [[COMPACT]] },
       { name: "JSON string", status: 422, error: "invalid_notification", send: ["rollout-aborted"] },
       {
@@ -202,15 +248,30 @@ describe("serve: bad input gets a clear JSON error and never a Job", () => {
         error: "invalid_notification",
         send: [COMPACT, { path: "/v1/rollout-events/analysis-run-failed" }],
       },
-      { name: "unknown path event", status: 422, error: "invalid_notification", send: [COMPACT, { path: "/v1/rollout-events/boom" }] },
-      { name: "rollout dump without status", status: 422, error: "invalid_notification", send: [{ rollout: { metadata: {} } }] },
+      {
+        name: "unknown path event",
+        status: 422,
+        error: "invalid_notification",
+        send: [COMPACT, { path: "/v1/rollout-events/boom" }],
+      },
+      {
+        name: "rollout dump without status",
+        status: 422,
+        error: "invalid_notification",
+        send: [{ rollout: { metadata: {} } }],
+      },
       {
         name: "oversized body",
         status: 413,
         error: "too_large",
         send: [{ ...COMPACT, padding: "x".repeat(8192) }],
       },
-      { name: "text/plain", status: 415, error: "unsupported_media_type", send: [COMPACT, { headers: { "content-type": "text/plain" } }] },
+      {
+        name: "text/plain",
+        status: 415,
+        error: "unsupported_media_type",
+        send: [COMPACT, { headers: { "content-type": "text/plain" } }],
+      },
       {
         name: "form encoded",
         status: 415,
@@ -367,14 +428,14 @@ describe("serve: health, readiness, metrics and shutdown", () => {
 
   it("finishes accepted Job creations on shutdown and then stops accepting", async () => {
     const double = await startDouble();
-    double.route("POST", "/apis/batch/v1/namespaces/{namespace}/jobs", async () => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      return undefined;
-    });
-    // The slow route returns nothing: the built-in route would not run, so create through the store.
+    // A slow API server: the Job is created 300 ms after the notification was answered.
     double.route("POST", "/apis/batch/v1/namespaces/{namespace}/jobs", async (context) => {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const created = context.store.create(context.store.typeOf("batch", "jobs")!, context.params["namespace"]!, context.body as never);
+      const created = context.store.create(
+        context.store.typeOf("batch", "jobs")!,
+        context.params["namespace"]!,
+        context.body as never,
+      );
       return created ? { status: 201, body: created } : { status: 409, body: {} };
     });
     harness = await startHarness({ double });

@@ -139,8 +139,15 @@ export interface RealCluster {
   startupMs: number;
   /** Log file of each component, by name (etcd, kube-apiserver, …). */
   logFiles: Record<string, string>;
+  /** Prometheus endpoint of the Argo Rollouts controller (notification_send_success, …); "" when disabled. */
+  rolloutsMetricsUrl: string;
   /** Raw request against the API server. */
-  request<T = unknown>(method: string, apiPath: string, body?: unknown, options?: RequestOptions): Promise<KubeResponse<T>>;
+  request<T = unknown>(
+    method: string,
+    apiPath: string,
+    body?: unknown,
+    options?: RequestOptions,
+  ): Promise<KubeResponse<T>>;
   /** Server-side applies every document (Lists too); waits for applied CRDs to be Established. */
   applyYaml(text: string, options?: { namespace?: string; token?: string }): Promise<KubeObject[]>;
   /** Creates (applies) a namespace and waits for its default ServiceAccount. */
@@ -158,16 +165,23 @@ export interface RealCluster {
   /** Writes CRI-format log files and the kwok Logs/ClusterLogs object pointing at them. */
   setPodLogs(options: PodLogsOptions): Promise<{ logsFile: string; previousLogsFile?: string }>;
   /** `pods/log` through the API server (so through kwok's kubelet endpoint). */
-  podLogs(namespace: string, pod: string, options?: { container?: string; previous?: boolean }): Promise<KubeResponse<string>>;
+  podLogs(
+    namespace: string,
+    pod: string,
+    options?: { container?: string; previous?: boolean },
+  ): Promise<KubeResponse<string>>;
   /** Polls until fn returns a truthy value (bounded). */
-  waitFor<T>(description: string, fn: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  waitFor<T>(
+    description: string,
+    fn: () => Promise<T | undefined | null | false>,
+    timeoutMs?: number,
+  ): Promise<T>;
   /** Kills every process started (by PID) and removes the temp folder. Idempotent. */
   stop(): Promise<void>;
 }
 
 export type RealClusterBinaries =
-  | { available: true; bin: string; buildOutput: string }
-  | { available: false; reason: string };
+  { available: true; bin: string; buildOutput: string } | { available: false; reason: string };
 
 export class RealClusterStartupError extends Error {
   constructor(
@@ -397,7 +411,9 @@ function httpRequest(
     const req = (isHttps ? https : http).request(reqOptions, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`timeout after ${init.timeoutMs ?? 30_000} ms: ${url}`)));
@@ -419,7 +435,10 @@ function tail(text: string, lines: number): string {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   return lines[lines.length - 1] ?? "";
 }
 
@@ -460,7 +479,12 @@ function versionLine(binary: string): string {
 }
 
 function lastLineFirst(text: string): string {
-  return text.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "";
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ""
+  );
 }
 
 function asLines(v: string | string[] | undefined): string[] {
@@ -469,11 +493,21 @@ function asLines(v: string | string[] | undefined): string[] {
 }
 
 /** CRI log format: `<RFC3339Nano> <stream> F <message>`, as kwok's reader expects. */
-export function toCriLog(lines: string[], stream: "stdout" | "stderr" = "stdout", start = Date.now()): string {
+export function toCriLog(
+  lines: string[],
+  stream: "stdout" | "stderr" = "stdout",
+  start = Date.now(),
+): string {
   return lines.map((line, i) => `${new Date(start + i).toISOString()} ${stream} F ${line}\n`).join("");
 }
 
-function kubeconfigYaml(server: string, caFile: string, user: string, token: string, namespace?: string): string {
+function kubeconfigYaml(
+  server: string,
+  caFile: string,
+  user: string,
+  token: string,
+  namespace?: string,
+): string {
   return YAML.stringify({
     apiVersion: "v1",
     kind: "Config",
@@ -546,6 +580,7 @@ containerStatuses:
       startedAt: {{ $now | Quote }}
       finishedAt: {{ $now | Quote }}
 {{ end }}
+{{ if not .status.hostIP }}
 {{ $hostIPs := NodeIPsWith .spec.nodeName }}
 {{ with $hostIPs }}
 hostIP: {{ index . 0 | Quote }}
@@ -554,12 +589,15 @@ hostIPs:
 - ip: {{ . | Quote }}
 {{ end }}
 {{ end }}
+{{ end }}
+{{ if not .status.podIP }}
 {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
 {{ with $podIPs }}
 podIP: {{ index . 0 | Quote }}
 podIPs:
 {{ range . }}
 - ip: {{ . | Quote }}
+{{ end }}
 {{ end }}
 {{ end }}
 phase: Running
@@ -586,7 +624,11 @@ startTime: {{ or .status.startTime $now | Quote }}
         selector: {
           matchExpressions: [
             ...baseSelector,
-            { key: ".status.containerStatuses.[0].state.waiting.reason", operator: "NotIn", values: ["CrashLoopBackOff"] },
+            {
+              key: ".status.containerStatuses.[0].state.waiting.reason",
+              operator: "NotIn",
+              values: ["CrashLoopBackOff"],
+            },
           ],
         },
         weight: 10000,
@@ -604,7 +646,11 @@ startTime: {{ or .status.startTime $now | Quote }}
         selector: {
           matchExpressions: [
             ...baseSelector,
-            { key: ".status.containerStatuses.[0].state.waiting.reason", operator: "In", values: ["CrashLoopBackOff"] },
+            {
+              key: ".status.containerStatuses.[0].state.waiting.reason",
+              operator: "In",
+              values: ["CrashLoopBackOff"],
+            },
           ],
         },
         delay: { durationMilliseconds: Math.round((options.restartEverySeconds ?? 0) * 1000) },
@@ -614,6 +660,390 @@ startTime: {{ or .status.startTime $now | Quote }}
     });
   }
   return stages.map((s) => YAML.stringify(s)).join("---\n");
+}
+
+// ---------------------------------------------------------------------------
+// API client (shared by startRealCluster and connectRealCluster)
+
+/**
+ * Everything a process needs to use a cluster that another process started: vitest's globalSetup
+ * starts the one cluster of a test run and hands this (plain data) to every test file.
+ */
+export interface RealClusterConnection {
+  server: string;
+  kubeconfigPath: string;
+  adminToken: string;
+  caFile: string;
+  bin: string;
+  assetsDir: string;
+  tempDir: string;
+  versions: ComponentVersions;
+  nodeNames: string[];
+  startupMs: number;
+  logFiles: Record<string, string>;
+  rolloutsMetricsUrl: string;
+}
+
+type ClusterClientMethods = Pick<
+  RealCluster,
+  | "request"
+  | "applyYaml"
+  | "createNamespace"
+  | "requestServiceAccountToken"
+  | "writeKubeconfig"
+  | "installCrashLoopStage"
+  | "setPodLogs"
+  | "podLogs"
+  | "waitFor"
+>;
+
+interface ClusterClient extends ClusterClientMethods {
+  applyObject(obj: KubeObject, namespace: string | undefined, token?: string): Promise<KubeObject>;
+  expectOk<T>(r: KubeResponse<T>, what: string): T;
+  close(): void;
+}
+
+function writeKubeconfigFile(
+  dir: string,
+  server: string,
+  caFile: string,
+  token: string,
+  name: string,
+  namespace?: string,
+): string {
+  const file = path.join(dir, `kubeconfig-${name}.yaml`);
+  fs.writeFileSync(file, kubeconfigYaml(server, caFile, name, token, namespace), { mode: 0o600 });
+  return file;
+}
+
+function createClusterClient(c: {
+  server: string;
+  caFile: string;
+  ca: Buffer;
+  adminToken: string;
+  tempDir: string;
+}): ClusterClient {
+  const { server, caFile, ca, adminToken, tempDir } = c;
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  const writeKubeconfig = (t: string, name: string, namespace?: string): string =>
+    writeKubeconfigFile(tempDir, server, caFile, t, name, namespace);
+
+  const request = async <T = unknown>(
+    method: string,
+    apiPath: string,
+    body?: unknown,
+    ro: RequestOptions = {},
+  ): Promise<KubeResponse<T>> => {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${ro.token ?? adminToken}`,
+      Accept: ro.accept ?? "application/json",
+    };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+      headers["Content-Type"] = ro.contentType ?? "application/json";
+    }
+    const r = await httpRequest(`${server}${apiPath}`, {
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+      ca,
+      agent,
+      timeoutMs: ro.timeoutMs ?? 30_000,
+    });
+    let parsed: unknown = r.text;
+    if (r.text.startsWith("{") || r.text.startsWith("[")) {
+      try {
+        parsed = JSON.parse(r.text);
+      } catch {
+        parsed = r.text;
+      }
+    }
+    return { status: r.status, body: parsed as T, text: r.text };
+  };
+
+  const expectOk = <T>(r: KubeResponse<T>, what: string): T => {
+    if (r.status < 200 || r.status >= 300)
+      throw new Error(`${what}: HTTP ${r.status}: ${r.text.slice(0, 2000)}`);
+    return r.body;
+  };
+
+  // --- discovery + server-side apply ------------------------------------------------
+  const discovery = new Map<string, Map<string, ApiResource>>();
+  const resolveResource = async (
+    apiVersion: string,
+    kind: string,
+    refresh: boolean,
+  ): Promise<ApiResource | undefined> => {
+    let kinds = discovery.get(apiVersion);
+    if (!kinds || refresh) {
+      const p = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const r = await request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(
+        "GET",
+        p,
+      );
+      if (r.status === 404) return undefined;
+      const list = expectOk(r, `discovery ${p}`);
+      kinds = new Map();
+      for (const res of list.resources ?? []) {
+        if (!res.name.includes("/")) kinds.set(res.kind, { plural: res.name, namespaced: res.namespaced });
+      }
+      discovery.set(apiVersion, kinds);
+    }
+    return kinds.get(kind);
+  };
+
+  const waitFor = async <T>(
+    description: string,
+    fn: () => Promise<T | undefined | null | false>,
+    timeoutMs = 60_000,
+  ): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    let lastError = "";
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v !== undefined && v !== null && v !== false) return v;
+      } catch (e) {
+        lastError = e instanceof Error ? e.message : String(e);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${description}${lastError ? ` (last error: ${lastError})` : ""}`,
+        );
+      }
+      await sleep(250);
+    }
+  };
+
+  const applyObject = async (
+    obj: KubeObject,
+    namespace: string | undefined,
+    t?: string,
+  ): Promise<KubeObject> => {
+    if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) {
+      throw new Error(
+        `applyYaml: object needs apiVersion, kind and metadata.name: ${JSON.stringify(obj).slice(0, 300)}`,
+      );
+    }
+    const res = await waitFor(
+      `API resource for ${obj.apiVersion} ${obj.kind}`,
+      async () =>
+        (await resolveResource(obj.apiVersion, obj.kind, false)) ??
+        (await resolveResource(obj.apiVersion, obj.kind, true)),
+      30_000,
+    );
+    const base = obj.apiVersion.includes("/") ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
+    let p: string;
+    if (res.namespaced) {
+      const ns = obj.metadata.namespace ?? namespace ?? "default";
+      obj = { ...obj, metadata: { ...obj.metadata, namespace: ns } };
+      p = `${base}/namespaces/${encodeURIComponent(ns)}/${res.plural}/${encodeURIComponent(obj.metadata.name)}`;
+    } else {
+      p = `${base}/${res.plural}/${encodeURIComponent(obj.metadata.name)}`;
+    }
+    const r = await request<KubeObject>("PATCH", `${p}?fieldManager=${FIELD_MANAGER}&force=true`, obj, {
+      contentType: "application/apply-patch+yaml",
+      ...(t ? { token: t } : {}),
+    });
+    const applied = expectOk(
+      r,
+      `apply ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`,
+    );
+    if (obj.kind === "CustomResourceDefinition" && obj.apiVersion.startsWith("apiextensions.k8s.io/")) {
+      await waitFor(
+        `CRD ${obj.metadata.name} Established`,
+        async () => {
+          const c = await request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+            "GET",
+            `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${obj.metadata.name}`,
+          );
+          return (
+            c.body.status?.conditions?.some((x) => x.type === "Established" && x.status === "True") ?? false
+          );
+        },
+        30_000,
+      );
+      discovery.clear();
+    }
+    return applied;
+  };
+
+  const applyYaml = async (
+    text: string,
+    ao: { namespace?: string; token?: string } = {},
+  ): Promise<KubeObject[]> => {
+    const out: KubeObject[] = [];
+    for (const doc of YAML.parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw new Error(`applyYaml: ${doc.errors.map((e) => e.message).join("; ")}`);
+      const value = doc.toJS() as KubeObject | null;
+      if (value === null || value === undefined) continue;
+      const items =
+        value.kind?.endsWith("List") && Array.isArray(value.items) ? (value.items as KubeObject[]) : [value];
+      for (const item of items) out.push(await applyObject(item, ao.namespace, ao.token));
+    }
+    return out;
+  };
+
+  const createNamespace = async (name: string, labels?: Record<string, string>): Promise<void> => {
+    await applyObject(
+      { apiVersion: "v1", kind: "Namespace", metadata: { name, ...(labels ? { labels } : {}) } },
+      undefined,
+    );
+    await waitFor(
+      `ServiceAccount ${name}/default`,
+      async () => (await request("GET", `/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200,
+      60_000,
+    );
+  };
+
+  const logsDir = path.join(tempDir, "pod-logs");
+  const methods: Omit<
+    ClusterClientMethods,
+    "request" | "applyYaml" | "createNamespace" | "writeKubeconfig" | "waitFor"
+  > = {
+    async requestServiceAccountToken(namespace, serviceAccount, to = {}) {
+      if (to.create ?? true) {
+        await applyObject(
+          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount, namespace } },
+          namespace,
+        );
+      }
+      const r = await request<{ status?: { token?: string } }>(
+        "POST",
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`,
+        {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: {
+            expirationSeconds: to.expirationSeconds ?? 3600,
+            ...(to.audiences ? { audiences: to.audiences } : {}),
+          },
+        },
+      );
+      const t = expectOk(r, `TokenRequest ${namespace}/${serviceAccount}`).status?.token;
+      if (!t) throw new Error(`TokenRequest ${namespace}/${serviceAccount}: no token in response`);
+      return t;
+    },
+    async installCrashLoopStage(co = {}) {
+      await applyYaml(crashLoopStageYaml(co));
+    },
+    async setPodLogs(lo) {
+      const dir = path.join(logsDir, lo.namespace, lo.pod ?? "_namespace");
+      fs.mkdirSync(dir, { recursive: true });
+      const suffix = lo.containers && lo.containers.length > 0 ? lo.containers.join("_") : "_all";
+      const logsFile = path.join(dir, `${suffix}.log`);
+      fs.writeFileSync(logsFile, toCriLog(asLines(lo.current)));
+      let previousLogsFile: string | undefined;
+      if (lo.previous !== undefined) {
+        previousLogsFile = path.join(dir, `${suffix}.previous.log`);
+        fs.writeFileSync(previousLogsFile, toCriLog(asLines(lo.previous), "stdout", Date.now() - 60_000));
+      }
+      const entry = {
+        ...(lo.containers && lo.containers.length > 0 ? { containers: lo.containers } : {}),
+        logsFile,
+        ...(previousLogsFile ? { previousLogsFile } : {}),
+      };
+      if (lo.pod) {
+        await applyObject(
+          {
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "Logs",
+            metadata: { name: lo.pod, namespace: lo.namespace },
+            spec: { logs: [entry] },
+          },
+          lo.namespace,
+        );
+      } else {
+        await applyObject(
+          {
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "ClusterLogs",
+            metadata: { name: `rollout-medic-logs-${lo.namespace}` },
+            spec: { selector: { matchNamespaces: [lo.namespace] }, logs: [entry] },
+          },
+          undefined,
+        );
+      }
+      return previousLogsFile ? { logsFile, previousLogsFile } : { logsFile };
+    },
+    async podLogs(namespace, pod, po = {}) {
+      const q = new URLSearchParams();
+      if (po.container) q.set("container", po.container);
+      if (po.previous) q.set("previous", "true");
+      const qs = q.toString();
+      const r = await request<unknown>(
+        "GET",
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log${qs ? `?${qs}` : ""}`,
+        undefined,
+        { accept: "*/*" },
+      );
+      return { status: r.status, body: r.text, text: r.text };
+    },
+  };
+  return {
+    request,
+    applyYaml,
+    createNamespace,
+    writeKubeconfig,
+    waitFor,
+    applyObject,
+    expectOk,
+    close: () => agent.destroy(),
+    ...methods,
+  };
+}
+
+/**
+ * A RealCluster view of a cluster started elsewhere (globalSetup). stop() only closes this
+ * process's connections: the processes belong to the starter, which stops them.
+ */
+export function connectRealCluster(connection: RealClusterConnection): RealCluster {
+  const client = createClusterClient({
+    server: connection.server,
+    caFile: connection.caFile,
+    ca: fs.readFileSync(connection.caFile),
+    adminToken: connection.adminToken,
+    tempDir: connection.tempDir,
+  });
+  const { applyObject: _a, expectOk: _e, close, ...methods } = client;
+  return {
+    ...connection,
+    ...methods,
+    stop: async () => close(),
+  };
+}
+
+/** The plain-data part of a RealCluster, to hand to other processes. */
+export function realClusterConnection(cluster: RealCluster): RealClusterConnection {
+  const {
+    server,
+    kubeconfigPath,
+    adminToken,
+    caFile,
+    bin,
+    assetsDir,
+    tempDir,
+    versions,
+    nodeNames,
+    startupMs,
+    logFiles,
+    rolloutsMetricsUrl,
+  } = cluster;
+  return {
+    server,
+    kubeconfigPath,
+    adminToken,
+    caFile,
+    bin,
+    assetsDir,
+    tempDir,
+    versions,
+    nodeNames,
+    startupMs,
+    logFiles,
+    rolloutsMetricsUrl,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -645,6 +1075,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
   const keepTempDir = options.keepTempDir ?? process.env.ROLLOUT_MEDIC_KEEP_CLUSTER_DIR === "1";
   const agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   let stopped = false;
+  let closeClient: () => void = () => undefined;
 
   const stop = async (keep = keepTempDir): Promise<void> => {
     if (stopped) return;
@@ -652,14 +1083,23 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     // Reverse start order: controllers first, etcd last.
     for (const p of [...processes].reverse()) await stopProcess(p);
     agent.destroy();
+    closeClient();
     if (!keep) fs.rmSync(tempDir, { recursive: true, force: true });
     else log(`kept ${tempDir}`);
   };
 
   const t0 = Date.now();
   try {
-    const [etcdClientPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort, roMetricsPort, roHealthzPort] =
-      (await freePorts(8)) as [number, number, number, number, number, number, number, number];
+    const [
+      etcdClientPort,
+      etcdPeerPort,
+      apiPort,
+      kcmPort,
+      schedulerPort,
+      kwokPort,
+      roMetricsPort,
+      roHealthzPort,
+    ] = (await freePorts(8)) as [number, number, number, number, number, number, number, number];
     const server = `https://127.0.0.1:${apiPort}`;
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     delete baseEnv.KUBECONFIG;
@@ -672,7 +1112,11 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       return p;
     };
 
-    const waitReady = async (p: ManagedProcess, what: string, check: () => Promise<boolean>): Promise<void> => {
+    const waitReady = async (
+      p: ManagedProcess,
+      what: string,
+      check: () => Promise<boolean>,
+    ): Promise<void> => {
       const deadline = Date.now() + readyTimeoutMs;
       let lastError = "";
       for (;;) {
@@ -724,11 +1168,8 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     const certDir = path.join(pkiDir, "serving");
     const caFile = path.join(certDir, "apiserver.crt");
     const kubeconfigs: Record<string, string> = {};
-    const writeKubeconfig = (t: string, name: string, namespace?: string): string => {
-      const file = path.join(tempDir, `kubeconfig-${name}.yaml`);
-      fs.writeFileSync(file, kubeconfigYaml(server, caFile, name, t, namespace), { mode: 0o600 });
-      return file;
-    };
+    const writeKubeconfig = (t: string, name: string, namespace?: string): string =>
+      writeKubeconfigFile(tempDir, server, caFile, t, name, namespace);
 
     // --- etcd ----------------------------------------------------------------------
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
@@ -773,156 +1214,26 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
         if (!fs.existsSync(caFile)) return false;
         caData = fs.readFileSync(caFile);
       }
-      const r = await httpRequest(`${server}/readyz`, { headers: adminHeaders, ca: caData, agent, timeoutMs: 5_000 });
+      const r = await httpRequest(`${server}/readyz`, {
+        headers: adminHeaders,
+        ca: caData,
+        agent,
+        timeoutMs: 5_000,
+      });
       return r.status === 200;
     });
     const ca = caData as Buffer;
     log(`kube-apiserver ready (${Date.now() - t0} ms)`);
 
-    const request = async <T = unknown>(
-      method: string,
-      apiPath: string,
-      body?: unknown,
-      ro: RequestOptions = {},
-    ): Promise<KubeResponse<T>> => {
-      const headers: Record<string, string> = {
-        Authorization: `Bearer ${ro.token ?? users.admin}`,
-        Accept: ro.accept ?? "application/json",
-      };
-      let payload: string | undefined;
-      if (body !== undefined) {
-        payload = typeof body === "string" ? body : JSON.stringify(body);
-        headers["Content-Type"] = ro.contentType ?? "application/json";
-      }
-      const r = await httpRequest(`${server}${apiPath}`, {
-        method,
-        headers,
-        ...(payload !== undefined ? { body: payload } : {}),
-        ca,
-        agent,
-        timeoutMs: ro.timeoutMs ?? 30_000,
-      });
-      let parsed: unknown = r.text;
-      if (r.text.startsWith("{") || r.text.startsWith("[")) {
-        try {
-          parsed = JSON.parse(r.text);
-        } catch {
-          parsed = r.text;
-        }
-      }
-      return { status: r.status, body: parsed as T, text: r.text };
-    };
-
-    const expectOk = <T>(r: KubeResponse<T>, what: string): T => {
-      if (r.status < 200 || r.status >= 300) throw new Error(`${what}: HTTP ${r.status}: ${r.text.slice(0, 2000)}`);
-      return r.body;
-    };
-
-    // --- discovery + server-side apply ------------------------------------------------
-    const discovery = new Map<string, Map<string, ApiResource>>();
-    const resolveResource = async (apiVersion: string, kind: string, refresh: boolean): Promise<ApiResource | undefined> => {
-      let kinds = discovery.get(apiVersion);
-      if (!kinds || refresh) {
-        const p = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-        const r = await request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>("GET", p);
-        if (r.status === 404) return undefined;
-        const list = expectOk(r, `discovery ${p}`);
-        kinds = new Map();
-        for (const res of list.resources ?? []) {
-          if (!res.name.includes("/")) kinds.set(res.kind, { plural: res.name, namespaced: res.namespaced });
-        }
-        discovery.set(apiVersion, kinds);
-      }
-      return kinds.get(kind);
-    };
-
-    const waitFor = async <T>(
-      description: string,
-      fn: () => Promise<T | undefined | null | false>,
-      timeoutMs = 60_000,
-    ): Promise<T> => {
-      const deadline = Date.now() + timeoutMs;
-      let lastError = "";
-      for (;;) {
-        try {
-          const v = await fn();
-          if (v !== undefined && v !== null && v !== false) return v;
-        } catch (e) {
-          lastError = e instanceof Error ? e.message : String(e);
-        }
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${lastError ? ` (last error: ${lastError})` : ""}`);
-        }
-        await sleep(250);
-      }
-    };
-
-    const applyObject = async (obj: KubeObject, namespace: string | undefined, t?: string): Promise<KubeObject> => {
-      if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) {
-        throw new Error(`applyYaml: object needs apiVersion, kind and metadata.name: ${JSON.stringify(obj).slice(0, 300)}`);
-      }
-      const res = await waitFor(
-        `API resource for ${obj.apiVersion} ${obj.kind}`,
-        async () => (await resolveResource(obj.apiVersion, obj.kind, false)) ?? (await resolveResource(obj.apiVersion, obj.kind, true)),
-        30_000,
-      );
-      const base = obj.apiVersion.includes("/") ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
-      let p: string;
-      if (res.namespaced) {
-        const ns = obj.metadata.namespace ?? namespace ?? "default";
-        obj = { ...obj, metadata: { ...obj.metadata, namespace: ns } };
-        p = `${base}/namespaces/${encodeURIComponent(ns)}/${res.plural}/${encodeURIComponent(obj.metadata.name)}`;
-      } else {
-        p = `${base}/${res.plural}/${encodeURIComponent(obj.metadata.name)}`;
-      }
-      const r = await request<KubeObject>("PATCH", `${p}?fieldManager=${FIELD_MANAGER}&force=true`, obj, {
-        contentType: "application/apply-patch+yaml",
-        ...(t ? { token: t } : {}),
-      });
-      const applied = expectOk(r, `apply ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`);
-      if (obj.kind === "CustomResourceDefinition" && obj.apiVersion.startsWith("apiextensions.k8s.io/")) {
-        await waitFor(
-          `CRD ${obj.metadata.name} Established`,
-          async () => {
-            const c = await request<{ status?: { conditions?: { type: string; status: string }[] } }>(
-              "GET",
-              `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${obj.metadata.name}`,
-            );
-            return c.body.status?.conditions?.some((x) => x.type === "Established" && x.status === "True") ?? false;
-          },
-          30_000,
-        );
-        discovery.clear();
-      }
-      return applied;
-    };
-
-    const applyYaml = async (text: string, ao: { namespace?: string; token?: string } = {}): Promise<KubeObject[]> => {
-      const out: KubeObject[] = [];
-      for (const doc of YAML.parseAllDocuments(text)) {
-        if (doc.errors.length > 0) throw new Error(`applyYaml: ${doc.errors.map((e) => e.message).join("; ")}`);
-        const value = doc.toJS() as KubeObject | null;
-        if (value === null || value === undefined) continue;
-        const items = value.kind?.endsWith("List") && Array.isArray(value.items) ? (value.items as KubeObject[]) : [value];
-        for (const item of items) out.push(await applyObject(item, ao.namespace, ao.token));
-      }
-      return out;
-    };
-
-    const createNamespace = async (name: string, labels?: Record<string, string>): Promise<void> => {
-      await applyObject(
-        { apiVersion: "v1", kind: "Namespace", metadata: { name, ...(labels ? { labels } : {}) } },
-        undefined,
-      );
-      await waitFor(
-        `ServiceAccount ${name}/default`,
-        async () => (await request("GET", `/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200,
-        60_000,
-      );
-    };
+    const client = createClusterClient({ server, caFile, ca, adminToken: users.admin, tempDir });
+    closeClient = client.close;
+    const { request, expectOk, applyObject, applyYaml, createNamespace, waitFor } = client;
 
     // --- kube-controller-manager and kube-scheduler ------------------------------------
-    kubeconfigs["kube-controller-manager"] = writeKubeconfig(users["kube-controller-manager"], "kube-controller-manager");
+    kubeconfigs["kube-controller-manager"] = writeKubeconfig(
+      users["kube-controller-manager"],
+      "kube-controller-manager",
+    );
     kubeconfigs["kube-scheduler"] = writeKubeconfig(users["kube-scheduler"], "kube-scheduler");
     kubeconfigs.kwok = writeKubeconfig(users.kwok, "kwok");
     kubeconfigs["argo-rollouts"] = writeKubeconfig(users["argo-rollouts"], "argo-rollouts");
@@ -993,11 +1304,17 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
 
     await Promise.all([
       waitReady(kcm, "GET /healthz = 200", async () => {
-        const r = await httpRequest(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true, timeoutMs: 2_000 });
+        const r = await httpRequest(`https://127.0.0.1:${kcmPort}/healthz`, {
+          insecure: true,
+          timeoutMs: 2_000,
+        });
         return r.status === 200;
       }),
       waitReady(scheduler, "GET /healthz = 200", async () => {
-        const r = await httpRequest(`https://127.0.0.1:${schedulerPort}/healthz`, { insecure: true, timeoutMs: 2_000 });
+        const r = await httpRequest(`https://127.0.0.1:${schedulerPort}/healthz`, {
+          insecure: true,
+          timeoutMs: 2_000,
+        });
         return r.status === 200;
       }),
       waitReady(kwok, "GET /healthz = 200", async () => {
@@ -1044,7 +1361,11 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
 
     // --- Argo Rollouts controller ----------------------------------------------------
     const roOptions: RolloutsControllerOptions | undefined =
-      options.rollouts === false ? undefined : options.rollouts === true || options.rollouts === undefined ? {} : options.rollouts;
+      options.rollouts === false
+        ? undefined
+        : options.rollouts === true || options.rollouts === undefined
+          ? {}
+          : options.rollouts;
     await rolloutsCrds;
     log(`Argo Rollouts CRDs established (${Date.now() - t0} ms)`);
     let rolloutsVersion = "";
@@ -1087,7 +1408,6 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     const startupMs = Date.now() - t0;
     log(`cluster ready in ${startupMs} ms at ${server}`);
 
-    const logsDir = path.join(tempDir, "pod-logs");
     const cluster: RealCluster = {
       server,
       kubeconfigPath,
@@ -1100,88 +1420,15 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       nodeNames,
       startupMs,
       logFiles,
+      rolloutsMetricsUrl: roOptions ? `http://127.0.0.1:${roMetricsPort}/metrics` : "",
       request,
       applyYaml,
       createNamespace,
-      async requestServiceAccountToken(namespace, serviceAccount, to = {}) {
-        if (to.create ?? true) {
-          await applyObject(
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount, namespace } },
-            namespace,
-          );
-        }
-        const r = await request<{ status?: { token?: string } }>(
-          "POST",
-          `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`,
-          {
-            apiVersion: "authentication.k8s.io/v1",
-            kind: "TokenRequest",
-            spec: {
-              expirationSeconds: to.expirationSeconds ?? 3600,
-              ...(to.audiences ? { audiences: to.audiences } : {}),
-            },
-          },
-        );
-        const t = expectOk(r, `TokenRequest ${namespace}/${serviceAccount}`).status?.token;
-        if (!t) throw new Error(`TokenRequest ${namespace}/${serviceAccount}: no token in response`);
-        return t;
-      },
+      requestServiceAccountToken: client.requestServiceAccountToken,
       writeKubeconfig,
-      async installCrashLoopStage(co = {}) {
-        await applyYaml(crashLoopStageYaml(co));
-      },
-      async setPodLogs(lo) {
-        const dir = path.join(logsDir, lo.namespace, lo.pod ?? "_namespace");
-        fs.mkdirSync(dir, { recursive: true });
-        const suffix = lo.containers && lo.containers.length > 0 ? lo.containers.join("_") : "_all";
-        const logsFile = path.join(dir, `${suffix}.log`);
-        fs.writeFileSync(logsFile, toCriLog(asLines(lo.current)));
-        let previousLogsFile: string | undefined;
-        if (lo.previous !== undefined) {
-          previousLogsFile = path.join(dir, `${suffix}.previous.log`);
-          fs.writeFileSync(previousLogsFile, toCriLog(asLines(lo.previous), "stdout", Date.now() - 60_000));
-        }
-        const entry = {
-          ...(lo.containers && lo.containers.length > 0 ? { containers: lo.containers } : {}),
-          logsFile,
-          ...(previousLogsFile ? { previousLogsFile } : {}),
-        };
-        if (lo.pod) {
-          await applyObject(
-            {
-              apiVersion: "kwok.x-k8s.io/v1alpha1",
-              kind: "Logs",
-              metadata: { name: lo.pod, namespace: lo.namespace },
-              spec: { logs: [entry] },
-            },
-            lo.namespace,
-          );
-        } else {
-          await applyObject(
-            {
-              apiVersion: "kwok.x-k8s.io/v1alpha1",
-              kind: "ClusterLogs",
-              metadata: { name: `rollout-medic-logs-${lo.namespace}` },
-              spec: { selector: { matchNamespaces: [lo.namespace] }, logs: [entry] },
-            },
-            undefined,
-          );
-        }
-        return previousLogsFile ? { logsFile, previousLogsFile } : { logsFile };
-      },
-      async podLogs(namespace, pod, po = {}) {
-        const q = new URLSearchParams();
-        if (po.container) q.set("container", po.container);
-        if (po.previous) q.set("previous", "true");
-        const qs = q.toString();
-        const r = await request<unknown>(
-          "GET",
-          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log${qs ? `?${qs}` : ""}`,
-          undefined,
-          { accept: "*/*" },
-        );
-        return { status: r.status, body: r.text, text: r.text };
-      },
+      installCrashLoopStage: client.installCrashLoopStage,
+      setPodLogs: client.setPodLogs,
+      podLogs: client.podLogs,
       waitFor,
       stop: () => stop(),
     };
@@ -1195,7 +1442,9 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       throw e;
     }
     const message = e instanceof Error ? e.message : String(e);
-    const tails = processes.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, 15)}`).join("\n");
+    const tails = processes
+      .map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, 15)}`)
+      .join("\n");
     throw new RealClusterStartupError(`real cluster failed to start: ${message} ${kept}\n${tails}`);
   }
 }

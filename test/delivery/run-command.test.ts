@@ -1,0 +1,196 @@
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../../agent/cli/run-command.js";
+import type { RunOptions } from "../../agent/cli/run-command.js";
+import type { KubeObject } from "../../agent/cluster/kube-object.js";
+import { loadConfig } from "../../agent/config.js";
+import { ConfigError, EXIT } from "../../agent/errors.js";
+import { loadScenario } from "../../agent/scenario/load-scenario.js";
+import { startGitHubDouble } from "../helpers/github-double.js";
+import type { GitHubDouble } from "../helpers/github-double.js";
+import { startGitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
+import { startKubeApiDouble } from "../helpers/kube-api-double.js";
+import type { KubeApiDouble } from "../helpers/kube-api-double.js";
+import { FIXTURES, OWNER, TOKEN } from "./delivery-harness.js";
+
+/**
+ * `rollout-medic run` end to end: the real KubernetesCluster against the Kubernetes API double, the real
+ * GitHubForge against the GitHub double, and real git through the double's host (API under /api/v3 and
+ * git beside it, as on GitHub Enterprise Server).
+ */
+
+let git: GitHttpServer;
+let github: GitHubDouble;
+let kube: KubeApiDouble;
+
+function readTree(dir: string, prefix = ""): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) Object.assign(files, readTree(path.join(dir, entry.name), rel));
+    else files[rel] = readFileSync(path.join(dir, entry.name), "utf8");
+  }
+  return files;
+}
+
+function annotate(double: KubeApiDouble, annotations: Record<string, string | null>): void {
+  const type = double.store.typeOf("argoproj.io", "rollouts")!;
+  const rollout = double.store.get(type, "shop", "checkout")!;
+  const current = { ...(rollout.metadata.annotations as Record<string, string> | undefined) };
+  for (const [key, value] of Object.entries(annotations)) {
+    if (value === null) delete current[key];
+    else current[key] = value;
+  }
+  double.store.put({ ...rollout, metadata: { ...rollout.metadata, annotations: current } } as KubeObject);
+}
+
+function repoUrl(repo: string): string {
+  return `${github.url.replace(/\/api\/v3$/, "")}/${OWNER}/${repo}.git`;
+}
+
+async function run(
+  options: Partial<RunOptions> & { kube?: KubeApiDouble } = {},
+  env: Record<string, string> = {},
+) {
+  const out: string[] = [];
+  const config = loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, LOG_LEVEL: "silent", ...env });
+  const code = await runCommand(
+    {
+      namespace: "shop",
+      rollout: "checkout",
+      kubeconfig: (options.kube ?? kube).kubeconfigPath,
+      json: true,
+      ...options,
+    },
+    config,
+    { print: (text) => out.push(text) },
+  );
+  return {
+    code,
+    summary: JSON.parse(out.join("")) as Record<string, unknown> & {
+      outcome: Record<string, unknown>;
+      actions: string[];
+    },
+  };
+}
+
+beforeAll(async () => {
+  git = await startGitHttpServer({ token: TOKEN });
+  github = await startGitHubDouble({ tokens: [TOKEN], git, pathPrefix: "/api/v3", proxyGit: true });
+  for (const repo of ["checkout", "dry", "other"]) {
+    git.createRepository(OWNER, repo, readTree(path.join(FIXTURES, "oom-killed", "repo")));
+    github.addRepository(OWNER, repo);
+  }
+  kube = await startKubeApiDouble({ scenarioDir: path.join(FIXTURES, "oom-killed") });
+});
+
+afterAll(async () => {
+  await kube.close();
+  await github.close();
+  await git.close();
+});
+
+describe("rollout-medic run", () => {
+  it("opens the pull request, then finds it unchanged on a second run (exit 0 both times)", async () => {
+    annotate(kube, { "rollout-medic.dev/repo": repoUrl("checkout"), "rollout-medic.dev/paths": "deploy/**" });
+    const first = await run();
+    expect(first.code).toBe(EXIT.pullRequest);
+    expect(first.summary).toMatchObject({
+      rollout: { namespace: "shop", name: "checkout", revision: "7" },
+      dryRun: false,
+      repository: { url: repoUrl("checkout"), source: "annotation" },
+      diagnosis: { category: "oom-killed" },
+      fix: { strategy: "playbook", files: ["deploy/rollout.yaml"] },
+      outcome: { kind: "pull-request", action: "created" },
+      exitCode: 0,
+    });
+    expect(github.pulls(OWNER, "checkout")).toHaveLength(1);
+
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.summary.outcome).toMatchObject({ kind: "pull-request", action: "unchanged" });
+    expect(github.pulls(OWNER, "checkout")).toHaveLength(1);
+  });
+
+  it("--dry-run prints what it would do and writes nothing", async () => {
+    annotate(kube, { "rollout-medic.dev/repo": repoUrl("dry") });
+    const requests = github.requests.length;
+    const { code, summary } = await run({ dryRun: true });
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ dryRun: true, outcome: { kind: "pull-request", action: "created" } });
+    expect(summary.actions.map((line) => line.replace(/ \(.*$|".*"/g, ""))).toEqual([
+      expect.stringMatching(/^DRY-RUN: would push branch rollout-medic\/shop\/checkout-/),
+      expect.stringMatching(/^DRY-RUN: would create PR/),
+      expect.stringMatching(/^DRY-RUN: would label #0/),
+    ]);
+    expect(git.branches(OWNER, "dry")).toEqual(["main"]);
+    expect(github.requests.slice(requests).filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("prints one human line without --json", async () => {
+    annotate(kube, { "rollout-medic.dev/repo": repoUrl("checkout") });
+    const out: string[] = [];
+    const code = await runCommand(
+      { namespace: "shop", rollout: "checkout", kubeconfig: kube.kubeconfigPath },
+      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, LOG_LEVEL: "silent" }),
+      { print: (text) => out.push(text) },
+    );
+    expect(code).toBe(0);
+    expect(out.join("")).toMatch(
+      /^shop\/checkout: pull request #1 unchanged \(.*\/pull\/1\) from rollout-medic\/shop\/checkout-\S+\n$/,
+    );
+  });
+
+  it("exits quietly with 3 when the Rollout opted out", async () => {
+    annotate(kube, { "rollout-medic.dev/enabled": "false" });
+    try {
+      const { code, summary } = await run();
+      expect(code).toBe(EXIT.nothingToDo);
+      expect(summary.outcome).toMatchObject({
+        kind: "nothing-to-do",
+        reason: expect.stringContaining("rollout-medic.dev/enabled"),
+      });
+    } finally {
+      annotate(kube, { "rollout-medic.dev/enabled": null });
+    }
+  });
+
+  it("exits with 3 when the Rollout moved on to another revision", async () => {
+    const { code, summary } = await run({ revision: "6" });
+    expect(code).toBe(3);
+    expect(summary.outcome).toMatchObject({ reason: "the Rollout is at revision 7 now, not 6" });
+  });
+
+  it("exits with 3 when the Rollout is not failed any more", async () => {
+    const healthy = await startKubeApiDouble({ scenarioDir: path.join(FIXTURES, "not-failed") });
+    try {
+      const { namespace: ns, name } = loadScenario(path.join(FIXTURES, "not-failed")).manifest.rollout;
+      const out: string[] = [];
+      const code = await runCommand(
+        { namespace: ns, rollout: name, kubeconfig: healthy.kubeconfigPath, json: true },
+        loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, LOG_LEVEL: "silent" }),
+        { print: (text) => out.push(text) },
+      );
+      expect(code).toBe(3);
+      expect(JSON.parse(out.join("")).outcome).toMatchObject({ kind: "nothing-to-do" });
+    } finally {
+      await healthy.close();
+    }
+  });
+
+  it("refuses to guess an unknown repository (exit 78) and needs credentials unless --dry-run", async () => {
+    annotate(kube, { "rollout-medic.dev/repo": null });
+    await expect(run()).rejects.toThrow(ConfigError);
+    await expect(run()).rejects.toThrow(/no repository is known for shop\/checkout.*tried/);
+    annotate(kube, { "rollout-medic.dev/repo": repoUrl("other") });
+    const config = loadConfig({ GITHUB_API_URL: github.url, LOG_LEVEL: "silent" });
+    await expect(
+      runCommand({ namespace: "shop", rollout: "checkout", kubeconfig: kube.kubeconfigPath }, config, {
+        print: () => undefined,
+      }),
+    ).rejects.toThrow(/no GitHub credentials/);
+    expect(github.pulls(OWNER, "other")).toEqual([]);
+  });
+});
