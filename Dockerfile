@@ -11,6 +11,7 @@ COPY agent ./agent
 COPY tools ./tools
 COPY bench ./bench
 COPY prompts ./prompts
+COPY scripts/bundle-cli.mjs ./scripts/bundle-cli.mjs
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20.20-bookworm-slim
@@ -26,5 +27,5 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/prompts ./prompts
 # The uid the Kubernetes manifests run as (runAsUser 65532, runAsNonRoot); nothing here is writable by it.
 USER 65532:65532
-ENTRYPOINT ["node", "/app/dist/agent/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/bundle/rollout-medic.mjs"]
 CMD ["--help"]

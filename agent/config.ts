@@ -76,7 +76,7 @@ const Env = z.object({
   ROLLOUT_MEDIC_MAX_ATTEMPTS_PER_ROLLOUT: z.coerce.number().int().min(0).max(1000).default(3),
   ROLLOUT_MEDIC_REPO_MAPPING_FILE: unsetWhenEmpty(z.string().optional()),
   ROLLOUT_MEDIC_ARGOCD_NAMESPACE: z.string().trim().min(1).default("argocd"),
-  ROLLOUT_MEDIC_CLONE_DEPTH: z.coerce.number().int().min(0).max(100_000).default(20),
+  ROLLOUT_MEDIC_CLONE_DEPTH: z.coerce.number().int().min(0).max(100_000).default(1),
   ROLLOUT_MEDIC_FULL_CLONE: z.enum(["true", "false", "1", "0", ""]).default("false"),
   ROLLOUT_MEDIC_GIT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
 });

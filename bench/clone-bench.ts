@@ -39,7 +39,7 @@ export const cloneBench: Benchmark = {
         "s",
         "ratio ≤ 0.2",
         median(full),
-        `${commits} commits over file://, cloneRepository partial (blob:none, depth 20) vs full, median of ${runs}`,
+        `${commits} commits over file://, cloneRepository partial (blob:none, depth 1) vs full, median of ${runs}`,
       ),
     ];
   },

@@ -8,7 +8,8 @@ export const dryRunBench: Benchmark = {
   id: "dryrun",
   async run(ctx) {
     const runs = ctx.quick ? 5 : 15;
-    const cli = path.join(ctx.root, "dist/agent/cli/main.js");
+    // The bundle the package.json bin points at: what users run.
+    const cli = path.join(ctx.root, "dist/bundle/rollout-medic.mjs");
     const scenario = path.join(ctx.root, "fixtures/oom-killed");
     const walls: number[] = [];
     const rss: number[] = [];

@@ -106,12 +106,25 @@ function splitLongRuns(text: string): string[] {
  */
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  const parts = splitLongRuns(text);
-  const encoder = encoderFor(parts);
+  // Byte-pair encoding works piece by piece, so a count is the sum of its pieces' counts: pieces seen
+  // before (a log excerpt is counted several times while it is fitted to its budget) cost a lookup.
+  const pieces: string[] = [];
+  for (const part of splitLongRuns(text)) for (const match of part.matchAll(PIECES)) pieces.push(match[0]);
+  const unknown = [...new Set(pieces.filter((piece) => !pieceTokens.has(piece)))];
+  if (unknown.length > 0) {
+    const encoder = encoderFor(unknown);
+    if (pieceTokens.size + unknown.length > MAX_CACHED_PIECES) pieceTokens.clear();
+    for (const piece of unknown) pieceTokens.set(piece, encoder.encode(piece, [], []).length);
+  }
   let total = 0;
-  for (const part of parts) total += encoder.encode(part, [], []).length;
+  for (const piece of pieces)
+    total += pieceTokens.get(piece) ?? encoderFor([piece]).encode(piece, [], []).length;
   return total;
 }
+
+/** Pieces are words, numbers and punctuation runs: a bounded cache of them covers most of what recurs. */
+const MAX_CACHED_PIECES = 200_000;
+const pieceTokens = new Map<string, number>();
 
 /**
  * Cheap estimate for hot paths. Machine logs (ids, numbers, punctuation) run about 2.4

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { CORE_SCHEMA, YAMLException, loadAll } from "js-yaml";
 import { z } from "zod";
 import { isKubeObject } from "../cluster/kube-object.js";
 import type { KubeObject } from "../cluster/kube-object.js";
 import { ScenarioError } from "../errors.js";
+import { YamlLoadError, loadYamlValues } from "../yaml/load-yaml-values.js";
 
 export const ScenarioManifest = z.object({
   name: z.string().min(1),
@@ -44,45 +44,15 @@ export interface Scenario {
   expectation: ScenarioExpectation | null;
 }
 
-/**
- * Recorded objects are plain data: js-yaml reads them several times faster than the editing parser the
- * workspace needs. Aliases resolve to shared references there, so a hostile alias bomb costs nothing to
- * load; counting nodes as if expanded refuses it before anything walks the tree.
- */
-const MAX_EXPANDED_NODES = 2_000_000;
-
-function assertBoundedExpansion(file: string, value: unknown): void {
-  let nodes = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const next = stack.pop();
-    if (typeof next !== "object" || next === null) continue;
-    const children = Array.isArray(next) ? next : Object.values(next);
-    nodes += children.length;
-    if (nodes > MAX_EXPANDED_NODES) {
-      throw new ScenarioError(
-        `${file}: YAML expands to more than ${MAX_EXPANDED_NODES} nodes (an alias bomb?)`,
-      );
-    }
-    for (const child of children) stack.push(child);
-  }
-}
-
 export function parseYamlFile(file: string, text: string): unknown[] {
-  let documents: unknown[];
   try {
-    // The core schema keeps timestamps as the strings the API returns (the default schema makes Dates).
-    documents = loadAll(text, undefined, { filename: file, schema: CORE_SCHEMA });
+    return loadYamlValues(text).filter((value) => value !== null && value !== undefined);
   } catch (cause) {
-    if (cause instanceof YAMLException) {
-      const line = cause.mark ? `:${cause.mark.line + 1}` : "";
-      throw new ScenarioError(`${file}${line}: invalid YAML: ${cause.reason}`);
+    if (cause instanceof YamlLoadError) {
+      throw new ScenarioError(`${file}${cause.line ? `:${cause.line}` : ""}: ${cause.message}`);
     }
     throw new ScenarioError(`${file}: ${(cause as Error).message}`, { cause });
   }
-  const values = documents.filter((value) => value !== null && value !== undefined);
-  for (const value of values) assertBoundedExpansion(file, value);
-  return values;
 }
 
 function readYamlObjects(file: string, rel: string): KubeObject[] {

@@ -1,5 +1,5 @@
-import Fastify, { LogController } from "fastify";
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import Fastify from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../logger.js";
 import type { JobDispatcher } from "./job-dispatcher.js";
 import type { RequestAuthenticator } from "./request-authenticator.js";
@@ -47,9 +47,8 @@ function sendError(
 export function createServeApp(options: ServeAppOptions): FastifyInstance {
   const { authenticator, dispatcher, metrics, logger } = options;
   const app = Fastify({
-    // pino's Logger is Fastify's logger; the cast keeps the instance's type free of pino's generics.
-    loggerInstance: logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    // No Fastify logger: it would build a child logger for every request. Failures are logged below.
+    logger: false,
     bodyLimit: options.maxBodyBytes,
     // Bounds slow or stalled senders; a notification is small and sent at once.
     requestTimeout: 10_000,
@@ -108,7 +107,7 @@ export function createServeApp(options: ServeAppOptions): FastifyInstance {
     if (status >= 400 && status < 500) {
       return sendError(reply, status, "bad_request", error.message.split("\n")[0]!.slice(0, 300));
     }
-    request.log.error({ err: error }, "request failed");
+    logger.error({ err: error, method: request.method, url: request.url.slice(0, 200) }, "request failed");
     return sendError(reply, 500, "internal", "the receiver failed; see its logs");
   });
 

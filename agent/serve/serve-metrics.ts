@@ -9,7 +9,6 @@ export const REJECT_REASONS = [
   "rate_limited_rollout",
   "rate_limited_global",
   "overloaded",
-  "shutting_down",
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

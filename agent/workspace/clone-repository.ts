@@ -12,8 +12,11 @@ import type { RemoteWorkspace } from "./git-remote-workspace.js";
 import { GitWorkspace } from "./git-workspace.js";
 import type { WriteCheck } from "./git-workspace.js";
 
-/** Enough history for `git log` on the manifests a fix touches; blobs of older commits are never fetched. */
-export const DEFAULT_CLONE_DEPTH = 20;
+/**
+ * One commit: every fix is computed against the failing revision alone, and nothing reads older history.
+ * Deeper clones (ROLLOUT_MEDIC_CLONE_DEPTH) still fetch only the trees of older commits, never their blobs.
+ */
+export const DEFAULT_CLONE_DEPTH = 1;
 
 export type CloneProtocol = "https" | "http" | "file";
 

@@ -1,3 +1,4 @@
+import { YamlLoadError, loadYamlValues } from "../yaml/load-yaml-values.js";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, stringify } from "yaml";
 import type { Document, Node as YamlNode, ParsedNode, YAMLMap } from "yaml";
 import { WorkspaceError } from "../errors.js";
@@ -25,15 +26,19 @@ export function parseYamlDocuments(text: string, file = "YAML"): Document.Parsed
 
 /** Plain JavaScript values of every document, refusing alias bombs and invalid YAML with a clear reason. */
 export function readYamlValues(text: string, file = "YAML"): unknown[] {
-  return parseYamlDocuments(text, file).map((doc) => {
-    try {
-      return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (error) {
+  try {
+    return loadYamlValues(text);
+  } catch (error) {
+    if (error instanceof YamlLoadError) {
+      const where = error.line ? `:${error.line}` : "";
       throw new YamlEditError(
-        `${file}: refused: ${(error as Error).message} (YAML alias expansion is capped)`,
+        error.message.startsWith("invalid YAML")
+          ? `${file}${where}: ${error.message}`
+          : `${file}: refused: ${error.message} (YAML alias expansion is capped)`,
       );
     }
-  });
+    throw error;
+  }
 }
 
 function documentAt(docs: Document.Parsed[], docIndex: number, file: string): Document.Parsed {

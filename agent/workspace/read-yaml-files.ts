@@ -1,11 +1,9 @@
-import type { Document } from "yaml";
-import { parseYamlDocuments, readYamlValues } from "./edit-yaml-value.js";
+import { readYamlValues } from "./edit-yaml-value.js";
 import type { Workspace } from "./workspace.js";
 
 export interface YamlFile {
   file: string;
   text: string;
-  docs: Document.Parsed[];
   /** Plain values per document (null for an empty document), aliases capped. */
   values: unknown[];
 }
@@ -26,9 +24,8 @@ export const MAX_YAML_FILES = 5000;
 /** Parses one file's text; null (with the reason) when it is not YAML a fix could touch. */
 export function parseYamlFile(file: string, text: string): { yaml: YamlFile } | { reason: string } {
   try {
-    const docs = parseYamlDocuments(text, file);
-    const values = readYamlValues(text, file);
-    return { yaml: { file, text, docs, values } };
+    // Reading is all locating needs: the editing parser runs later, on the one file that changes.
+    return { yaml: { file, text, values: readYamlValues(text, file) } };
   } catch (error) {
     return { reason: (error as Error).message };
   }

@@ -3,7 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(ROOT, "dist/agent/cli/main.js");
+// The bundle the package.json bin points at: what users run.
+export const CLI = path.join(ROOT, "dist/bundle/rollout-medic.mjs");
 
 export interface CliResult {
   code: number | null;

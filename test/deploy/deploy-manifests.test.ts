@@ -422,8 +422,11 @@ describe("deploy: the Dockerfile", () => {
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(dockerfile).toMatch(/\bgit\b/);
     expect(dockerfile).toMatch(/^USER 65532/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/agent\/cli\/main\.js"\]/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/bundle\/rollout-medic\.mjs"\]/m);
     const ignored = readFileSync(path.join(ROOT, ".dockerignore"), "utf8");
     for (const entry of ["node_modules", ".git", "dist"]) expect(ignored).toContain(entry);
+    // The build stage bundles the CLI: its script is copied in and excepted from the ignore list.
+    expect(dockerfile).toMatch(/^COPY scripts\/bundle-cli\.mjs /m);
+    expect(ignored).toContain("!scripts/bundle-cli.mjs");
   });
 });
