@@ -21,6 +21,8 @@ const FIELD_NOUNS: readonly (readonly [RegExp, string])[] = [
   [/readinessProbe\.httpGet\.path$/, "readiness probe path"],
   [/livenessProbe\.httpGet\.path$/, "liveness probe path"],
   [/(?:^|\.)image$/, "image"],
+  [/(?:\.newTag|\.image\.tag|\.tag)$/, "image tag"],
+  [/(?:\.newName|\.image\.repository)$/, "image"],
   [/progressDeadlineSeconds$/, "progress deadline"],
 ];
 
@@ -70,7 +72,8 @@ interface ParsedChange {
 
 function parseChange(change: FixChange): ParsedChange {
   const segments = change.location.split(",").map((s) => s.trim());
-  const path = segments.at(-1) ?? "";
+  // Locators append where the value lives: "resources.limits.memory (manifest in deploy/rollout.yaml)".
+  const path = (segments.at(-1) ?? "").replace(/\s*\([^)]*\)\s*$/, "");
   const container = segments.map((s) => /^(?:init )?container\s+(\S+)$/.exec(s)?.[1]).find(Boolean) ?? null;
   const noun = FIELD_NOUNS.find(([pattern]) => pattern.test(path))?.[1] ?? null;
   return { noun, container, verb: verbFor(change.from, change.to), to: change.to.trim() };

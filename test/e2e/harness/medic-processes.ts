@@ -206,20 +206,6 @@ export function runCli(
   });
 }
 
-/** The JSON log lines of a pino stderr, parsed; other lines (the one-line error) are skipped. */
-export function logLines(stderr: string): Record<string, unknown>[] {
-  return stderr
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-}
-
 /** Prometheus text exposition → `name{labels}` → value. */
 export function parsePrometheus(text: string): Map<string, number> {
   const out = new Map<string, number>();
