@@ -4,6 +4,8 @@ import { DEFAULT_DELIVERY_LIMITS } from "../delivery/delivery-limits.js";
 import { describeOutcome, exitCodeForOutcome } from "../delivery/delivery-outcome.js";
 import type { DeliveryOutcome } from "../delivery/delivery-outcome.js";
 import { deliver } from "../delivery/deliver.js";
+import { DryRunEventRecorder, recordOutcomeEvent } from "../delivery/rollout-event.js";
+import type { RolloutEventRecorder } from "../delivery/rollout-event.js";
 import { diagnose } from "../diagnosis/diagnose.js";
 import { ConfigError } from "../errors.js";
 import { DryRunForge } from "../forge/dry-run-forge.js";
@@ -36,6 +38,8 @@ export interface RunOptions extends LiveOptions, ModelOptions {
 /** Injected by tests; the command itself builds the real ones. */
 export interface RunSeams {
   cluster?: Cluster;
+  /** Where the outcome's Event on the Rollout goes; default: the Kubernetes API, or the dry run's log. */
+  events?: RolloutEventRecorder;
   print?: (text: string) => void;
 }
 
@@ -54,9 +58,10 @@ interface RunSummary {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
 /**
- * `rollout-medic run`: the whole pipeline against a live cluster and a real forge. The four seams are
- * chosen here and only here: the Kubernetes cluster, the clone as Workspace, GitHub or the DryRunForge
- * (`--dry-run`), and the model from configuration or `--model`.
+ * `rollout-medic run`: the whole pipeline against a live cluster and a real forge. The seams are chosen
+ * here and only here: the Kubernetes cluster, the clone as Workspace, GitHub or the DryRunForge
+ * (`--dry-run`), the Event recorder (the Kubernetes API, or the dry run's log), and the model from
+ * configuration or `--model`.
  */
 export async function runCommand(options: RunOptions, config: Config, seams: RunSeams = {}): Promise<number> {
   const ref = { namespace: options.namespace, name: options.rollout };
@@ -78,6 +83,11 @@ export async function runCommand(options: RunOptions, config: Config, seams: Run
     : null;
   const actions: string[] = [];
   const forge: Forge = dryRun ? new DryRunForge(logger, (line) => actions.push(line)) : github!;
+  const events: RolloutEventRecorder =
+    seams.events ??
+    (dryRun
+      ? new DryRunEventRecorder(logger, (line) => actions.push(line))
+      : kubernetesEventRecorder(options, config));
   const cluster = seams.cluster ?? (await openLiveCluster(options, config));
 
   const finish = (
@@ -205,6 +215,16 @@ export async function runCommand(options: RunOptions, config: Config, seams: Run
       logger,
     });
     logger.info({ outcome: outcome.kind }, "delivered");
+    await recordOutcomeEvent(
+      events,
+      outcome,
+      {
+        rollout: { ...ref, ...(rollout.metadata.uid ? { uid: rollout.metadata.uid } : {}) },
+        category: result.diagnosis.category,
+        revision: result.incident.rollout.revision ?? revision,
+      },
+      logger,
+    );
     return finish({
       revision: result.incident.rollout.revision ?? revision,
       repository: describeTarget(target),
@@ -215,6 +235,31 @@ export async function runCommand(options: RunOptions, config: Config, seams: Run
   } finally {
     await workspace.dispose();
   }
+}
+
+/**
+ * Events through the Kubernetes API (create events: agent/jobs/record-rollout-event.ts, in the agent's RBAC).
+ * The client is loaded and opened only when there is an Event to record, and closed after it.
+ */
+function kubernetesEventRecorder(options: LiveOptions, config: Config): RolloutEventRecorder {
+  return {
+    async record(event) {
+      const [{ createKubeApiClient }, { recordRolloutEvent }] = await Promise.all([
+        import("../jobs/kube-api-client.js"),
+        import("../jobs/record-rollout-event.js"),
+      ]);
+      const kubeconfigPath = options.kubeconfig ?? config.kubeconfig;
+      const client = createKubeApiClient({
+        ...(kubeconfigPath ? { kubeconfigPath } : {}),
+        ...(options.context ? { context: options.context } : {}),
+      });
+      try {
+        await recordRolloutEvent(client, event);
+      } finally {
+        client.close();
+      }
+    },
+  };
 }
 
 /** https always; plain http only to a loopback address (a port-forward or a test server), never across a network. */

@@ -25,7 +25,9 @@ export class DryRunEventRecorder implements RolloutEventRecorder {
       { rollout, type: event.type, reason: event.reason, message: event.message },
       "DRY-RUN: would record Event",
     );
-    this.print?.(`DRY-RUN: would record Event ${event.reason} (${event.type}) on Rollout ${rollout}: ${event.message}`);
+    this.print?.(
+      `DRY-RUN: would record Event ${event.reason} (${event.type}) on Rollout ${rollout}: ${event.message}`,
+    );
   }
 }
 
@@ -40,7 +42,10 @@ export interface OutcomeEventContext {
  * The one Event a delivery outcome is worth: Normal for a pull request, Warning for an issue or a refusal;
  * none when nothing was opened (a person's decision was respected, or there was nothing to do).
  */
-export function rolloutEventFor(outcome: DeliveryOutcome, context: OutcomeEventContext): RolloutEventInput | null {
+export function rolloutEventFor(
+  outcome: DeliveryOutcome,
+  context: OutcomeEventContext,
+): RolloutEventInput | null {
   const about = `diagnosis ${context.category}${context.revision ? `, revision ${context.revision}` : ""}`;
   const base = { rollout: context.rollout };
   switch (outcome.kind) {
@@ -58,7 +63,8 @@ export function rolloutEventFor(outcome: DeliveryOutcome, context: OutcomeEventC
       return {
         ...base,
         type: "Normal",
-        reason: outcome.action === "updated" ? "RemediationPullRequestUpdated" : "RemediationPullRequestUnchanged",
+        reason:
+          outcome.action === "updated" ? "RemediationPullRequestUpdated" : "RemediationPullRequestUnchanged",
         action: "Update",
         message: `rollout-medic ${outcome.action === "updated" ? "updated" : "found up to date"} ${pr} (${about})`,
       };
@@ -81,7 +87,9 @@ export function rolloutEventFor(outcome: DeliveryOutcome, context: OutcomeEventC
         action: "Refuse",
         message:
           `rollout-medic opened no pull request (${about}): ${outcome.detail}` +
-          (outcome.issue ? `; issue #${outcome.issue.number} ${outcome.issue.url} ${outcome.issueAction}` : ""),
+          (outcome.issue
+            ? `; issue #${outcome.issue.number} ${outcome.issue.url} ${outcome.issueAction}`
+            : ""),
       };
     case "respected":
     case "nothing-to-do":

@@ -44,6 +44,19 @@ function ownedBy(object: KubeObject, owner: KubeObject): boolean {
   );
 }
 
+/**
+ * rollout-medic's own Events on the Rollout (RemediationJobCreated, RemediationPullRequestOpened, …; see
+ * agent/jobs/record-rollout-event.ts) say what it did, not why the canary failed: a second run must see
+ * the same incident as the first.
+ */
+function isOwnEvent(event: KubeObject): boolean {
+  const { reportingComponent, source } = event as {
+    reportingComponent?: unknown;
+    source?: { component?: unknown };
+  };
+  return reportingComponent === "rollout-medic" || source?.component === "rollout-medic";
+}
+
 function rolloutSelector(rollout: KubeObject): string {
   const labels = rollout.spec?.selector?.matchLabels;
   return labels && typeof labels === "object" ? selectorFromLabels(labels as Record<string, string>) : "";
@@ -144,7 +157,7 @@ export async function gatherIncident(
   for (const target of involved) {
     for (const event of await cluster.listEvents(ref.namespace, target)) {
       const key = event.metadata.uid ?? `${event.metadata.name}`;
-      if (seenEvents.has(key)) continue;
+      if (seenEvents.has(key) || isOwnEvent(event)) continue;
       seenEvents.add(key);
       eventObjects.push(event);
     }

@@ -46,6 +46,21 @@ function annotate(double: KubeApiDouble, annotations: Record<string, string | nu
   double.store.put({ ...rollout, metadata: { ...rollout.metadata, annotations: current } } as KubeObject);
 }
 
+const EVENTS_PATH = "/api/v1/namespaces/shop/events";
+
+/** The Events the run asked the Kubernetes API to create since request number `since`. */
+function eventPosts(since: number): { body: Record<string, unknown> }[] {
+  return kube.requests
+    .slice(since)
+    .filter((r) => r.method === "POST" && r.path === EVENTS_PATH)
+    .map((r) => ({ body: r.body as Record<string, unknown> }));
+}
+
+function rolloutUid(): string | undefined {
+  const type = kube.store.typeOf("argoproj.io", "rollouts")!;
+  return kube.store.get(type, "shop", "checkout")!.metadata.uid;
+}
+
 function repoUrl(repo: string): string {
   return `${github.url.replace(/\/api\/v3$/, "")}/${OWNER}/${repo}.git`;
 }
@@ -95,6 +110,7 @@ afterAll(async () => {
 describe("rollout-medic run", () => {
   it("opens the pull request, then finds it unchanged on a second run (exit 0 both times)", async () => {
     annotate(kube, { "rollout-medic.dev/repo": repoUrl("checkout"), "rollout-medic.dev/paths": "deploy/**" });
+    const before = kube.requests.length;
     const first = await run();
     expect(first.code).toBe(EXIT.pullRequest);
     expect(first.summary).toMatchObject({
@@ -107,6 +123,24 @@ describe("rollout-medic run", () => {
       exitCode: 0,
     });
     expect(github.pulls(OWNER, "checkout")).toHaveLength(1);
+    const events = eventPosts(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.body).toMatchObject({
+      type: "Normal",
+      reason: "RemediationPullRequestOpened",
+      reportingComponent: "rollout-medic",
+      involvedObject: {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        namespace: "shop",
+        name: "checkout",
+        uid: rolloutUid(),
+      },
+    });
+    expect(rolloutUid()).toEqual(expect.any(String));
+    const pullUrl = (first.summary.outcome["pullRequest"] as { url: string }).url;
+    expect(events[0]!.body["message"]).toContain(pullUrl);
+    expect(events[0]!.body["message"]).toContain("oom-killed");
 
     const second = await run();
     expect(second.code).toBe(0);
@@ -117,6 +151,7 @@ describe("rollout-medic run", () => {
   it("--dry-run prints what it would do and writes nothing", async () => {
     annotate(kube, { "rollout-medic.dev/repo": repoUrl("dry") });
     const requests = github.requests.length;
+    const kubeRequests = kube.requests.length;
     const { code, summary } = await run({ dryRun: true });
     expect(code).toBe(0);
     expect(summary).toMatchObject({ dryRun: true, outcome: { kind: "pull-request", action: "created" } });
@@ -124,7 +159,13 @@ describe("rollout-medic run", () => {
       expect.stringMatching(/^DRY-RUN: would push branch rollout-medic\/shop\/checkout-/),
       expect.stringMatching(/^DRY-RUN: would create PR/),
       expect.stringMatching(/^DRY-RUN: would label #0/),
+      "DRY-RUN: would record Event RemediationPullRequestOpened",
     ]);
+    expect(summary.actions.at(-1)).toMatch(
+      /^DRY-RUN: would record Event RemediationPullRequestOpened \(Normal\) on Rollout shop\/checkout: .*oom-killed/,
+    );
+    expect(eventPosts(kubeRequests)).toEqual([]);
+    expect(kube.requests.slice(kubeRequests).filter((r) => r.method !== "GET")).toEqual([]);
     expect(git.branches(OWNER, "dry")).toEqual(["main"]);
     expect(github.requests.slice(requests).filter((r) => r.method !== "GET")).toEqual([]);
   });
@@ -141,6 +182,20 @@ describe("rollout-medic run", () => {
     expect(out.join("")).toMatch(
       /^shop\/checkout: pull request #1 unchanged \(.*\/pull\/1\) from rollout-medic\/shop\/checkout-\S+\n$/,
     );
+  });
+
+  it("still exits with the delivery's code when the Event is refused (403)", async () => {
+    annotate(kube, { "rollout-medic.dev/repo": repoUrl("checkout") });
+    const before = kube.requests.length;
+    kube.setFault(EVENTS_PATH, { status: 403 }, { method: "POST" });
+    try {
+      const { code, summary } = await run();
+      expect(code).toBe(EXIT.pullRequest);
+      expect(summary.outcome).toMatchObject({ kind: "pull-request", action: "unchanged" });
+      expect(eventPosts(before)).toHaveLength(1);
+    } finally {
+      kube.clearFaults();
+    }
   });
 
   it("exits quietly with 3 when the Rollout opted out", async () => {

@@ -21,6 +21,7 @@ import {
   mapMounts,
   parsePrometheus,
   readDeployManifests,
+  REPO_ROOT,
   resolveContainerEnv,
   runCli,
   serviceAccountKubeconfig,
@@ -258,7 +259,7 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
     // The install as shipped (deploy/base): namespace (restricted Pod Security), service accounts, RBAC.
     // The Deployment itself is emulated by startReceiver; kwok would only fake its pods.
     for (const file of ["namespace.yaml", "serviceaccounts.yaml", "rbac-agent.yaml", "rbac-receiver.yaml"]) {
-      await cluster.applyYaml(fs.readFileSync(path.join("deploy/base", file), "utf8"), {
+      await cluster.applyYaml(fs.readFileSync(path.join(REPO_ROOT, "deploy/base", file), "utf8"), {
         namespace: MEDIC_NAMESPACE,
       });
     }
@@ -290,7 +291,7 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
     });
 
     // The EXACT snippet users merge into the controller's ConfigMap; only the webhook URL changes.
-    const snippet = fs.readFileSync(NOTIFICATION_SNIPPET, "utf8");
+    const snippet = fs.readFileSync(path.join(REPO_ROOT, NOTIFICATION_SNIPPET), "utf8");
     const configMap = YAML.parse(snippet) as KubeObject & { data: Record<string, string> };
     const service = configMap.data["service.webhook.rollout-medic"]!;
     expect(service.split(SHIPPED_WEBHOOK_URL)).toHaveLength(2);
@@ -393,6 +394,26 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
       if (labels.namespace === ns && labels.name === name && labels.reason) out[labels.reason] = value;
     }
     return out;
+  }
+
+  /** Events on a Rollout with one reason: the receiver's and the run's records of what they did. */
+  async function rolloutEvents(
+    ns: string,
+    name: string,
+    reason: string,
+  ): Promise<{ type?: string; message?: string; reportingComponent?: string }[]> {
+    const r = await c().request<
+      ListOf<{
+        reason?: string;
+        type?: string;
+        message?: string;
+        reportingComponent?: string;
+        involvedObject?: { kind?: string; name?: string };
+      }>
+    >("GET", `/api/v1/namespaces/${ns}/events`);
+    return r.body.items.filter(
+      (e) => e.reason === reason && e.involvedObject?.kind === "Rollout" && e.involvedObject.name === name,
+    );
   }
 
   /** Sum of a receiver counter over its label sets. */
@@ -573,6 +594,11 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
     expect(issue.body).toContain("upstream ratings returned 503");
     expect(issue.body).not.toContain(FORGE_TOKEN);
     expect(git.branches(OWNER, name)).toEqual(["main"]);
+    // The run's one write to the cluster, allowed by the shipped agent role: an Event on the Rollout.
+    const filed = await rolloutEvents(ns, name, "RemediationIssueFiled");
+    expect(filed).toHaveLength(1);
+    expect(filed[0]).toMatchObject({ type: "Warning", reportingComponent: "rollout-medic" });
+    expect(filed[0]!.message).toContain(`issue #${issue.number}`);
   });
 
   it("opens a pull request raising the memory limit when the canary is OOMKilled (Degraded, no analysis)", async () => {
@@ -635,6 +661,10 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
     expect(diff).toMatch(/^\+\s+memory: 384Mi$/m);
     expect(diff.split("\n").filter((l) => /^[-+][^-+]/.test(l))).toHaveLength(2);
     expect(github.issues(OWNER, name)).toHaveLength(0);
+    const opened = await rolloutEvents(ns, name, "RemediationPullRequestOpened");
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({ type: "Normal", reportingComponent: "rollout-medic" });
+    expect(opened[0]!.message).toContain(`pull request #${pr.number}`);
 
     // The state-based trigger of the snippet (`when: rollout.status.phase == 'Degraded'`) fires when the
     // aborted canary is scaled away; its notification is the same failure, so no second Job.
@@ -819,14 +849,6 @@ describe.skipIf(!shared.available)("rollout-medic against a real cluster", () =>
     expect(delta("rollout_medic_notifications_duplicate_total")).toBeGreaterThanOrEqual(total - 1);
     expect(delta("rollout_medic_job_create_failures_total")).toBe(0);
     // The receiver told the Rollout's owners, as an Event next to the controller's own.
-    const events = await c().request<ListOf<{ reason?: string; involvedObject?: { name?: string } }>>(
-      "GET",
-      `/api/v1/namespaces/${ns}/events`,
-    );
-    expect(
-      events.body.items.filter(
-        (e) => e.reason === "RemediationJobCreated" && e.involvedObject?.name === name,
-      ),
-    ).toHaveLength(1);
+    expect(await rolloutEvents(ns, name, "RemediationJobCreated")).toHaveLength(1);
   });
 });
