@@ -20,17 +20,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("realCluster", { available: false, reason: binaries.reason });
     return async () => undefined;
   }
-  let cluster: RealCluster | undefined;
-  try {
-    cluster = await startRealCluster({
-      binDir: binaries.bin,
-      log: (m) => console.log(`[real-cluster] ${m}`),
-    });
-  } catch (error) {
-    // A start failure must fail the run, not skip it: the binaries exist, so something is broken.
-    console.error(`[e2e] the real cluster failed to start: ${(error as Error).message}`);
-    throw error;
-  }
+  // A start failure throws and fails the run (the binaries exist, so something is broken): no skip.
+  const cluster: RealCluster = await startRealCluster({
+    binDir: binaries.bin,
+    log: (m) => console.log(`[real-cluster] ${m}`),
+  });
   const v = cluster.versions;
   console.log(`[e2e] cluster started in ${(cluster.startupMs / 1000).toFixed(1)} s at ${cluster.server}`);
   console.log(
@@ -40,9 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`[e2e] etcd: ${v.etcd}; kwok: ${v.kwok}`);
   const shared: SharedRealCluster = { available: true, connection: realClusterConnection(cluster) };
   project.provide("realCluster", shared);
-  const started = cluster;
   return async () => {
-    await started.stop();
+    await cluster.stop();
     console.log("[e2e] cluster stopped");
   };
 }
