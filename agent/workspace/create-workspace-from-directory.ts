@@ -51,9 +51,10 @@ export async function createWorkspaceFromDirectory(
   try {
     await copyTree(repoDir, root);
     const git = createGit(root, options.gitPath);
-    await git.raw(["init", "-q", "-b", "main"]);
-    await git.raw(["add", "-A", "--", "."]);
-    await git.raw(["commit", "-q", "--no-verify", "--allow-empty", "-m", "rollout-medic: failing revision"]);
+    // Not quiet on purpose: simple-git waits an extra 50 ms after a git process that printed nothing.
+    await git.raw(["init", "-b", "main"]);
+    await git.raw(["add", "--verbose", "-A", "--", "."]);
+    await git.raw(["commit", "--no-verify", "--allow-empty", "-m", "rollout-medic: failing revision"]);
     const base = (await git.raw(["rev-parse", "HEAD"])).trim();
     return new GitWorkspace(root, base, { ...options, ownedDir: owned });
   } catch (error) {

@@ -185,13 +185,14 @@ export class GitWorkspace implements Workspace {
   }
 
   private async stage(): Promise<void> {
-    await this.git.raw(["add", "-A", "--", "."]);
+    // Verbose on purpose: simple-git waits an extra 50 ms after a git process that printed nothing.
+    await this.git.raw(["add", "--verbose", "-A", "--", "."]);
     // Files written on purpose count even where a .gitignore would hide them.
     const written = [];
     for (const rel of this.written) {
       if (await lstat(path.join(this.root, rel)).catch(() => null)) written.push(rel);
     }
-    if (written.length > 0) await this.git.raw(["add", "-f", "--", ...written]);
+    if (written.length > 0) await this.git.raw(["add", "--verbose", "-f", "--", ...written]);
   }
 
   /**
@@ -232,8 +233,8 @@ export class GitWorkspace implements Workspace {
   async reset(): Promise<void> {
     this.ensureOpen();
     await this.exclusive(async () => {
-      await this.git.raw(["reset", "-q", "--hard", this.baseRevision]);
-      await this.git.raw(["clean", "-q", "-f", "-d"]);
+      await this.git.raw(["reset", "--hard", this.baseRevision]);
+      await this.git.raw(["clean", "-f", "-d"]);
       this.written.clear();
       this.epoch++;
     });
