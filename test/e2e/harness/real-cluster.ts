@@ -119,28 +119,7 @@ export interface PodLogsOptions {
   previous?: string | string[];
 }
 
-export interface RealCluster {
-  /** API server URL, https://127.0.0.1:<port>. */
-  server: string;
-  /** Admin kubeconfig (token user in system:masters). */
-  kubeconfigPath: string;
-  adminToken: string;
-  /** CA bundle that verifies the API server's self-signed serving certificate. */
-  caFile: string;
-  /** Folder with the binaries. */
-  bin: string;
-  /** Cache folder of the build (parent of bin), holding crds/ and kwok-stages/. */
-  assetsDir: string;
-  tempDir: string;
-  versions: ComponentVersions;
-  /** Names of the fake kwok nodes. */
-  nodeNames: string[];
-  /** Time from the first process start to all components ready, in ms. */
-  startupMs: number;
-  /** Log file of each component, by name (etcd, kube-apiserver, …). */
-  logFiles: Record<string, string>;
-  /** Prometheus endpoint of the Argo Rollouts controller (notification_send_success, …); "" when disabled. */
-  rolloutsMetricsUrl: string;
+export interface RealCluster extends RealClusterConnection {
   /** Raw request against the API server. */
   request<T = unknown>(
     method: string,
@@ -670,17 +649,26 @@ startTime: {{ or .status.startTime $now | Quote }}
  * starts the one cluster of a test run and hands this (plain data) to every test file.
  */
 export interface RealClusterConnection {
+  /** API server URL, https://127.0.0.1:<port>. */
   server: string;
+  /** Admin kubeconfig (token user in system:masters). */
   kubeconfigPath: string;
   adminToken: string;
+  /** CA bundle that verifies the API server's self-signed serving certificate. */
   caFile: string;
+  /** Folder with the binaries. */
   bin: string;
+  /** Cache folder of the build (parent of bin), holding crds/ and kwok-stages/. */
   assetsDir: string;
   tempDir: string;
   versions: ComponentVersions;
+  /** Names of the fake kwok nodes. */
   nodeNames: string[];
+  /** Time from the first process start to all components ready, in ms. */
   startupMs: number;
+  /** Log file of each component, by name (etcd, kube-apiserver, …). */
   logFiles: Record<string, string>;
+  /** Prometheus endpoint of the Argo Rollouts controller (notification_send_success, …); "" when disabled. */
   rolloutsMetricsUrl: string;
 }
 
